@@ -1,0 +1,44 @@
+import { BallastCoreModule, coreOptions, optionsFromEnv } from '@ballast/core';
+import { ResourceTrackerModule, trackerOptions } from '@ballast/tracker';
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
+
+import { demoOptions } from './config/demo.options.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
+import { HealthController } from './health/health.controller.js';
+import { DataModule } from './infra/data.module.js';
+import { LeakDemoController } from './leaks/leak-demo.controller.js';
+import { ModelsModule } from './models/models.module.js';
+import { ShutdownLogger } from './shutdown.logger.js';
+import { TicketsModule } from './tickets/tickets.module.js';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, cache: true }),
+    ScheduleModule.forRoot(),
+    TerminusModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({
+        gracefulShutdownTimeoutMs: demoOptions.parse(demoOptions.fromEnv(config)).shutdownGraceMs,
+      }),
+    }),
+    BallastCoreModule.forRootAsync({
+      inject: [ConfigService],
+      // The demo shows the performance API; a deployment can still turn it off with BALLAST_PERFORMANCE_API=false.
+      useFactory: (config: ConfigService) => optionsFromEnv(coreOptions, config, { performanceApi: { enabled: true } }),
+    }),
+    // Early, so it is installed behind RESOURCE_REGISTRY before other modules open anything.
+    ResourceTrackerModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => optionsFromEnv(trackerOptions, config),
+    }),
+    DataModule,
+    TicketsModule,
+    ModelsModule,
+  ],
+  controllers: [HealthController, DashboardController, LeakDemoController],
+  providers: [ShutdownLogger],
+})
+export class AppModule {}

@@ -1,0 +1,46 @@
+import { defineOptions } from '@ballast/core';
+import { z } from 'zod';
+
+/** The demo's own settings (each module documents its own). */
+export const demoOptions = defineOptions('Demo', {
+  port: {
+    schema: z.number().int().min(0).max(65_535).default(3000),
+    env: 'PORT',
+    description: 'HTTP port of the demo (0 picks a free one).',
+  },
+  host: {
+    schema: z.string().min(1).default('0.0.0.0'),
+    env: 'HOST',
+    description: 'Interface the demo listens on.',
+  },
+  databaseUrl: {
+    schema: z.string().url().optional(),
+    env: 'DATABASE_URL',
+    secret: true,
+    description: 'PostgreSQL for the tickets; when unset the demo starts an embedded one (PGlite) in-process.',
+  },
+  redisUrl: {
+    schema: z.string().url().optional(),
+    env: 'REDIS_URL',
+    secret: true,
+    description: 'Redis for the shared (L2) cache; when unset the cache runs in memory only.',
+  },
+  upstreamUrl: {
+    schema: z.string().url().optional(),
+    env: 'UPSTREAM_URL',
+    description: 'The partner API the demo calls; when unset a stand-in runs on a loopback port.',
+  },
+  embeddedPoolMaxSize: {
+    schema: z.number().int().min(1).max(50).default(8),
+    env: 'DEMO_EMBEDDED_POOL_MAX_SIZE',
+    description: 'Pool size used with the embedded database (its socket server gets two connections more).',
+  },
+  shutdownGraceMs: {
+    schema: z.number().int().min(0).max(120_000).default(0),
+    env: 'SHUTDOWN_GRACE_MS',
+    description:
+      'On SIGTERM, answer readiness with 503 for this long before closing, so a load balancer stops sending traffic first.',
+  },
+});
+
+export type DemoOptions = ReturnType<typeof demoOptions.parse>;

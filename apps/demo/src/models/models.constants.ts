@@ -1,0 +1,1 @@
+export const MODEL_CATALOG = Symbol('demo:model-catalog');

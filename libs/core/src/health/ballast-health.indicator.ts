@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+
+import { BALLAST_CORE_OPTIONS } from '../core.constants.js';
+import type { BallastCoreOptions } from '../core.options.js';
+import { redact } from '../redaction/redact.js';
+import { withDeadline } from '../utils/deadline.js';
+import type { HealthSnapshot } from './health.status.js';
+
+export type HealthProbe = (signal: AbortSignal) => HealthSnapshot | Promise<HealthSnapshot>;
+
+export interface HealthCheckOptions {
+  /** Overrides the module's `health.checkTimeoutMs` for this check. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Turns a module's own view of its health into a Terminus 12 indicator result: healthy -> up,
+ * degraded -> degraded (HTTP stays 200), unhealthy, a throw or a timeout -> down. The probe gets an
+ * `AbortSignal` that fires at the timeout so it can stop whatever it started.
+ */
+@Injectable()
+export class BallastHealthIndicator {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    @Inject(BALLAST_CORE_OPTIONS) private readonly options: BallastCoreOptions,
+  ) {}
+
+  async check<const Key extends string>(
+    key: Key,
+    probe: HealthProbe,
+    options: HealthCheckOptions = {},
+  ): Promise<HealthIndicatorResult<Key>> {
+    const session = this.indicators.check(key);
+    const timeoutMs = options.timeoutMs ?? this.options.health.checkTimeoutMs;
+    const started = performance.now();
+    let snapshot: HealthSnapshot;
+    try {
+      snapshot = await withDeadline(probe, timeoutMs);
+    } catch (error) {
+      return session.down({
+        message: redact(String((error as Error)?.message ?? error)),
+        timeoutMs,
+      });
+    }
+    const data = {
+      ...(redact(snapshot.details ?? {}) as Record<string, unknown>),
+      ...(snapshot.reason ? { reason: redact(snapshot.reason) } : {}),
+      responseTimeMs: Math.round((performance.now() - started) * 100) / 100,
+    };
+    if (snapshot.status === 'healthy') return session.up(data);
+    if (snapshot.status === 'degraded') return session.degraded(data);
+    return session.down(data);
+  }
+}

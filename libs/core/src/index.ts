@@ -1,0 +1,79 @@
+export * from './core.constants.js';
+export { BallastCoreModule } from './core.module.js';
+export { coreOptions, type BallastCoreModuleOptions, type BallastCoreOptions } from './core.options.js';
+
+export { BallastError, BallastOptionsError } from './errors/ballast.error.js';
+
+export {
+  coerceEnvValue,
+  defineOptions,
+  parseOptions,
+  processEnv,
+  type DefineOptionsExtras,
+  type EnvSource,
+  type ModuleOptionsDefinition,
+  type OptionCheckProblem,
+  type OptionDoc,
+  type OptionSpec,
+  type OptionSpecTree,
+  type OptionsSchema,
+} from './options/option-spec.js';
+export { mergeOptions, optionsFromEnv } from './options/env-options.js';
+
+export { InjectMetricsRegistry } from './metrics/metrics.decorator.js';
+export { counterOf, gaugeOf, histogramOf, type MetricsRegistry } from './metrics/metric.helpers.js';
+
+export {
+  degraded,
+  healthy,
+  unhealthy,
+  worstHealth,
+  type HealthSnapshot,
+  type HealthStatus,
+} from './health/health.status.js';
+export {
+  BallastHealthIndicator,
+  type HealthCheckOptions,
+  type HealthProbe,
+} from './health/ballast-health.indicator.js';
+export {
+  HealthContributorRegistry,
+  type HealthContributor,
+  type ProbeKind,
+} from './health/health-contributor.registry.js';
+
+export {
+  efficiencyScore,
+  type ComponentReport,
+  type MetricsSnapshot,
+  type PerformanceReporter,
+  type Recommendation,
+  type RecommendationSeverity,
+  type ReporterKind,
+} from './reporting/performance-reporter.interface.js';
+export { ReporterRegistry } from './reporting/reporter.registry.js';
+export {
+  PerformanceService,
+  type ComponentView,
+  type PerformanceReportView,
+  type RecommendationView,
+} from './performance/performance.service.js';
+export { PerformanceApiGuard } from './performance/performance-api.guard.js';
+
+export type {
+  LeakQuery,
+  ResourceHandle,
+  ResourceInfo,
+  ResourceLeak,
+  ResourceRegistry,
+} from './resources/resource-registry.interface.js';
+export { NoopResourceRegistry } from './resources/noop-resource.registry.js';
+export { ResourceRegistryHolder } from './resources/resource-registry.holder.js';
+
+export { REDACTED, addSecretKeys, isSecretKey, redact, redactString } from './redaction/redact.js';
+export { RedactingLogger } from './redaction/redacting.logger.js';
+
+export { PageQueryPipe } from './pagination/page-query.pipe.js';
+export { toPage, type Page, type PageQuery } from './pagination/page-query.js';
+
+export { DeadlineExceededError, withDeadline } from './utils/deadline.js';

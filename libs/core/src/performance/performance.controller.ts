@@ -1,0 +1,72 @@
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+
+import { worstHealth } from '../health/health.status.js';
+import { LifetimeSecondsPipe } from './lifetime-query.pipe.js';
+import { PerformanceApiGuard } from './performance-api.guard.js';
+import { PerformanceService, type ComponentView } from './performance.service.js';
+
+const metricsOf = (c: ComponentView) => ({
+  name: c.name,
+  health: c.health.status,
+  efficiency_score: c.efficiency_score,
+  metrics: c.metrics,
+});
+
+/** The performance API; every route answers from the registered reporters. */
+@Controller('api/performance')
+@UseGuards(PerformanceApiGuard)
+export class PerformanceController {
+  constructor(private readonly performance: PerformanceService) {}
+
+  @Get('report')
+  report() {
+    return this.performance.report();
+  }
+
+  @Get('health')
+  async health() {
+    const components = await this.performance.components();
+    return {
+      overall_health: worstHealth(components.map((c) => c.health.status)),
+      components: components.map((c) => ({ name: c.name, kind: c.kind, ...c.health })),
+    };
+  }
+
+  @Get('cache/metrics')
+  async cacheMetrics() {
+    return { caches: (await this.performance.components('cache')).map(metricsOf) };
+  }
+
+  @Get('cache/recommendations')
+  async cacheRecommendations() {
+    return { recommendations: await this.performance.recommendations('cache') };
+  }
+
+  @Get('pools/metrics')
+  async poolMetrics() {
+    return { pools: (await this.performance.components('pool')).map(metricsOf) };
+  }
+
+  @Get('pools/recommendations')
+  async poolRecommendations() {
+    return { recommendations: await this.performance.recommendations('pool') };
+  }
+
+  @Get('resources/stats')
+  async resourceStats() {
+    return { tracking: this.performance.tracking, resources: await this.performance.components('resources') };
+  }
+
+  @Get('resources/leaks')
+  async leaks(@Query('max_lifetime_seconds', LifetimeSecondsPipe) maxLifetimeSeconds: number | undefined) {
+    const leaks = await this.performance.leaks(
+      maxLifetimeSeconds === undefined ? undefined : maxLifetimeSeconds * 1000,
+    );
+    return {
+      tracking: this.performance.tracking,
+      max_lifetime_seconds: maxLifetimeSeconds ?? null,
+      count: leaks.length,
+      leaks,
+    };
+  }
+}

@@ -1,0 +1,8 @@
+export {
+  expectNoNewHandles,
+  expectNoOpenHandlesAfter,
+  OpenHandlesError,
+  snapshotHandles,
+  type HandleSnapshot,
+  type NoNewHandlesOptions,
+} from './open-handles.js';

@@ -1,0 +1,64 @@
+import {
+  HealthContributorRegistry,
+  METRICS_REGISTRY,
+  RESOURCE_REGISTRY,
+  ReporterRegistry,
+  type MetricsRegistry,
+  type ResourceRegistry,
+} from '@ballast/core';
+import { Module } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+
+import { POOL_MODULE_OPTIONS_RESOLVED } from './pool.constants.js';
+import { ConfigurablePoolModule, POOL_MODULE_OPTIONS } from './pool.module-definition.js';
+import { poolOptions, type PoolModuleOptions, type ResolvedPoolModuleOptions } from './pool.options.js';
+import { PoolRegistry } from './pool.registry.js';
+
+/**
+ * Database (TypeORM/pg), Redis (ioredis) and HTTP (undici) pools with HikariCP semantics, metrics,
+ * health checks and reports. Needs BallastCoreModule; uses @nestjs/schedule's SchedulerRegistry
+ * for housekeeping when ScheduleModule is imported.
+ *
+ * @example
+ * PoolModule.forRootAsync({
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) =>
+ *     optionsFromEnv(poolOptions, config, { databases: { main: { url: config.get('DATABASE_URL'), typeorm: { entities: [Ticket] } } } }),
+ *   dataSources: ['main'],
+ * })
+ */
+@Module({
+  providers: [
+    {
+      provide: POOL_MODULE_OPTIONS_RESOLVED,
+      useFactory: (raw: PoolModuleOptions): ResolvedPoolModuleOptions => poolOptions.parse(raw),
+      inject: [POOL_MODULE_OPTIONS],
+    },
+    {
+      provide: PoolRegistry,
+      // Opened while providers are created: whoever injects the registry gets initialised pools.
+      useFactory: async (
+        options: ResolvedPoolModuleOptions,
+        metrics: MetricsRegistry,
+        health: HealthContributorRegistry,
+        reporters: ReporterRegistry,
+        resources: ResourceRegistry,
+        scheduler: SchedulerRegistry | undefined,
+      ) => {
+        const registry = new PoolRegistry({ options, metrics, health, reporters, resources, scheduler });
+        await registry.open();
+        return registry;
+      },
+      inject: [
+        POOL_MODULE_OPTIONS_RESOLVED,
+        METRICS_REGISTRY,
+        HealthContributorRegistry,
+        ReporterRegistry,
+        RESOURCE_REGISTRY,
+        { token: SchedulerRegistry, optional: true },
+      ],
+    },
+  ],
+  exports: [PoolRegistry, POOL_MODULE_OPTIONS_RESOLVED],
+})
+export class PoolModule extends ConfigurablePoolModule {}

@@ -1,0 +1,101 @@
+import { BallastError } from '@ballast/core';
+
+/**
+ * Errors raised on the fast paths (an open breaker, a full bulkhead, a timeout) are built without a
+ * captured stack: capturing one costs microseconds, more than the rejection itself, and the stack
+ * would only point into this library. `stack` still reads as "Name: message" for loggers.
+ */
+function withoutStack<E extends BallastError>(
+  type: abstract new (...args: never[]) => E,
+  message: string,
+  details: Record<string, unknown>,
+): E {
+  const error = Object.create(type.prototype) as E & { message: string; details: Readonly<Record<string, unknown>> };
+  error.message = message;
+  error.details = details;
+  return error;
+}
+
+function defineStackless(type: { prototype: object; name: string }): void {
+  Object.defineProperty(type.prototype, 'name', { value: type.name, writable: true, configurable: true });
+  Object.defineProperty(type.prototype, 'stack', {
+    configurable: true,
+    get(this: Error) {
+      return `${this.name}: ${this.message}`;
+    },
+    set(this: Error, value: unknown) {
+      Object.defineProperty(this, 'stack', { value, writable: true, configurable: true });
+    },
+  });
+}
+
+export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'shutdown';
+
+/** A call refused by a breaker: open, or half-open with every trial slot taken. */
+export class BreakerOpenError extends BallastError {
+  declare readonly details: Readonly<{
+    breaker: string;
+    key?: string;
+    state: BreakerStateName;
+    /** How long until the breaker lets trial calls through (0 when half-open). */
+    retryAfterMs: number;
+  }>;
+
+  static create(breaker: string, key: string | undefined, state: BreakerStateName, retryAfterMs: number) {
+    const label = key === undefined ? breaker : `${breaker}[${key}]`;
+    const message =
+      state === 'half-open'
+        ? `Circuit breaker "${label}" is half-open and all its trial calls are taken`
+        : state === 'shutdown'
+          ? `Circuit breaker "${label}" is shut down`
+          : `Circuit breaker "${label}" is open; trial calls in ${Math.ceil(retryAfterMs)} ms`;
+    return withoutStack(BreakerOpenError, message, { breaker, key, state, retryAfterMs: Math.ceil(retryAfterMs) });
+  }
+}
+defineStackless(BreakerOpenError);
+
+/** A call that ran past its deadline. Its own `AbortSignal` was aborted with this error. */
+export class TimeoutError extends BallastError {
+  declare readonly details: Readonly<{ timeoutMs: number; policy?: string }>;
+  /** Node-style code, so code that checks `code === 'ETIMEDOUT'` treats it as a timeout. */
+  declare readonly code: 'ETIMEDOUT';
+
+  static create(timeoutMs: number, policy?: string): TimeoutError {
+    const error = withoutStack(
+      TimeoutError,
+      `Call${policy ? ` "${policy}"` : ''} timed out after ${timeoutMs} ms`,
+      policy === undefined ? { timeoutMs } : { timeoutMs, policy },
+    );
+    (error as { code: string }).code = 'ETIMEDOUT';
+    return error;
+  }
+}
+defineStackless(TimeoutError);
+
+export type BulkheadRejectionReason = 'queue-full' | 'queue-timeout' | 'shutdown';
+
+/** A call the bulkhead turned away, with the numbers that made it do so. */
+export class BulkheadRejectedError extends BallastError {
+  declare readonly details: Readonly<{
+    bulkhead: string;
+    reason: BulkheadRejectionReason;
+    maxConcurrent: number;
+    maxQueue: number;
+    active: number;
+    queued: number;
+    queueTimeoutMs: number;
+    waitedMs?: number;
+  }>;
+
+  static create(details: BulkheadRejectedError['details']): BulkheadRejectedError {
+    const { bulkhead, reason, active, maxConcurrent, queued, maxQueue } = details;
+    const why =
+      reason === 'queue-full'
+        ? `${active}/${maxConcurrent} running and ${queued}/${maxQueue} queued`
+        : reason === 'queue-timeout'
+          ? `waited ${details.waitedMs ?? details.queueTimeoutMs} ms in the queue without a free slot (${active}/${maxConcurrent} running)`
+          : 'the bulkhead is shut down';
+    return withoutStack(BulkheadRejectedError, `Bulkhead "${bulkhead}" rejected the call: ${why}`, details);
+  }
+}
+defineStackless(BulkheadRejectedError);

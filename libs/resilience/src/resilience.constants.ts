@@ -1,0 +1,2 @@
+/** Validated `ResilienceOptions` with defaults filled in. */
+export const RESILIENCE_OPTIONS = Symbol('ballast:resilience-options');

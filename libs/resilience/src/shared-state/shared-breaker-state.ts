@@ -1,0 +1,182 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+
+import { RedactingLogger } from '@ballast/core';
+import { Redis, type RedisOptions } from 'ioredis';
+
+import type { Breaker } from '../breaker/breaker.js';
+import type { BreakerStateEvent } from '../resilience.events.js';
+import type { ResilienceOptions } from '../resilience.options.js';
+import type { ResilienceRuntime } from '../resilience.runtime.js';
+
+/** What goes over the channel: one breaker's state as one instance decided it. */
+export interface SharedStateMessage {
+  readonly v: 1;
+  readonly instance: string;
+  readonly breaker: string;
+  readonly state: 'open' | 'closed';
+  /** For `open`: how long the sender will keep it open. */
+  readonly openForMs?: number;
+  /** Sender's epoch ms, to take the transit time off `openForMs`. */
+  readonly at: number;
+}
+
+export class SharedStateStats {
+  published = 0;
+  publishFailures = 0;
+  received = 0;
+  applied = 0;
+  invalid = 0;
+}
+
+const CONNECT_TIMEOUT_MS = 2_000;
+
+function isMessage(value: unknown): value is SharedStateMessage {
+  const m = value as SharedStateMessage;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    m.v === 1 &&
+    typeof m.instance === 'string' &&
+    typeof m.breaker === 'string' &&
+    // Same rule as breaker names elsewhere: a message cannot create breakers with arbitrary names.
+    /^[\w.:/@-]{1,200}$/.test(m.breaker) &&
+    (m.state === 'open' || m.state === 'closed') &&
+    typeof m.at === 'number' &&
+    (m.openForMs === undefined || (typeof m.openForMs === 'number' && m.openForMs >= 0))
+  );
+}
+
+/**
+ * Breaker state shared between instances through Redis pub/sub. A local transition to open or
+ * closed is published (fire and forget, never on the call path); a message from another instance
+ * opens the local breaker of that name, or closes it if it was opened remotely. Redis being away
+ * only stops the sharing: publishing fails at once (no offline queue), calls go on, and the
+ * subscriber reconnects and resubscribes by itself.
+ */
+export class SharedBreakerState {
+  readonly stats = new SharedStateStats();
+  readonly instanceId: string;
+  private publisher: Redis | undefined;
+  private subscriber: Redis | undefined;
+  private ownsPublisher = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly logger = new RedactingLogger('ResilienceSharedState');
+  private lastErrorLog = 0;
+
+  constructor(
+    private readonly runtime: ResilienceRuntime,
+    private readonly options: ResilienceOptions['sharedState'],
+  ) {
+    this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  }
+
+  get connected(): boolean {
+    return this.publisher?.status === 'ready' && this.subscriber?.status === 'ready';
+  }
+
+  async start(): Promise<void> {
+    const clientOptions: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000) + Math.floor(Math.random() * 100),
+    };
+    if (this.options.client) {
+      this.publisher = this.options.client;
+      this.subscriber = this.options.client.duplicate({ ...clientOptions, enableOfflineQueue: true });
+    } else {
+      this.publisher = new Redis(this.options.redisUrl!, { ...clientOptions, connectionName: 'ballast-breakers-pub' });
+      this.subscriber = new Redis(this.options.redisUrl!, {
+        ...clientOptions,
+        // Subscriptions are replayed on reconnect; they must be accepted while connecting.
+        enableOfflineQueue: true,
+        connectionName: 'ballast-breakers-sub',
+      });
+      this.ownsPublisher = true;
+      this.publisher.on('error', (error: Error) => this.logRedisError(error));
+    }
+    this.subscriber.on('error', (error: Error) => this.logRedisError(error));
+    this.subscriber.on('message', (_channel: string, raw: string) => this.receive(raw));
+    this.unsubscribe = this.runtime.onTransition((breaker, event) => this.publish(breaker, event));
+    try {
+      await Promise.all([
+        this.ownsPublisher ? this.publisher.connect() : Promise.resolve(),
+        this.subscriber.connect().then(() => this.subscriber!.subscribe(this.options.channel)),
+      ]);
+    } catch (error) {
+      // Not fatal: the instance works alone until Redis answers; ioredis keeps reconnecting.
+      this.logger.warn(`Shared breaker state is not connected yet: ${(error as Error).message}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    const { publisher, subscriber } = this;
+    this.publisher = this.subscriber = undefined;
+    subscriber?.disconnect();
+    if (publisher && this.ownsPublisher) {
+      if (publisher.status === 'ready') await publisher.quit().catch(() => publisher.disconnect());
+      else publisher.disconnect();
+    }
+  }
+
+  private publish(breaker: Breaker, event: BreakerStateEvent): void {
+    if (event.origin !== 'local' || breaker.key !== undefined || !breaker.config.shareState) return;
+    if (event.to !== 'open' && event.to !== 'closed') return; // half-open is each instance's own business
+    const publisher = this.publisher;
+    if (publisher === undefined) return;
+    const message: SharedStateMessage = {
+      v: 1,
+      instance: this.instanceId,
+      breaker: breaker.name,
+      state: event.to,
+      ...(event.openForMs === undefined ? {} : { openForMs: event.openForMs }),
+      at: Date.now(),
+    };
+    publisher.publish(this.options.channel, JSON.stringify(message)).then(
+      () => this.stats.published++,
+      (error: Error) => {
+        this.stats.publishFailures++;
+        this.logRedisError(error);
+      },
+    );
+  }
+
+  private receive(raw: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      this.stats.invalid++;
+      return;
+    }
+    if (!isMessage(message)) {
+      this.stats.invalid++;
+      return;
+    }
+    if (message.instance === this.instanceId) return;
+    this.stats.received++;
+    if (this.runtime.isClosed) return;
+    let breaker: Breaker;
+    try {
+      breaker = this.runtime.breakers.get(message.breaker);
+    } catch {
+      this.stats.invalid++;
+      return;
+    }
+    if (!breaker.config.shareState) return;
+    const transit = Math.max(0, Date.now() - message.at);
+    const openForMs = message.openForMs === undefined ? undefined : Math.max(1, message.openForMs - transit);
+    if (breaker.applyRemote(message.state, openForMs)) this.stats.applied++;
+  }
+
+  private logRedisError(error: Error): void {
+    const now = Date.now();
+    if (now - this.lastErrorLog < 30_000) return;
+    this.lastErrorLog = now;
+    this.logger.warn(`Shared breaker state: Redis error (calls are not affected): ${error.message}`);
+  }
+}

@@ -1,0 +1,69 @@
+import './dispose-symbols.js';
+
+export { ResourceTrackerModule } from './tracker.module.js';
+export { ResourceTrackerService } from './resource-tracker.service.js';
+export { RESOURCE_TRACKER, RESOURCE_TRACKER_OPTIONS } from './tracker.constants.js';
+export { trackerOptions, type ResourceTrackerModuleOptions, type ResourceTrackerOptions } from './tracker.options.js';
+
+export {
+  ResourceTracker,
+  formatDuration,
+  type LeakListener,
+  type ResourceTrackerConfig,
+  type TrackedHandle,
+} from './resource-tracker.js';
+export type {
+  AuditEvent,
+  AuditEventKind,
+  AuditQuery,
+  LeakRetraction,
+  LifetimeLimit,
+  ResourceState,
+  ScanResult,
+  StackSampling,
+  TrackedResourceView,
+  TrackOptions,
+} from './interfaces/tracked-resource.interface.js';
+export { AuditTrail } from './audit-trail.js';
+export { captureCreationStack, creationSite } from './creation-stack.js';
+export {
+  ResourceScope,
+  activeRegistry,
+  setActiveRegistry,
+  tracked,
+  type Closer,
+  type Tracked,
+  type TrackedOptions,
+} from './tracked.js';
+
+export { DependencyCycleError, DependencyGraph } from './dependency-graph.js';
+export {
+  CountHistory,
+  DEFAULT_FORECAST,
+  forecastExhaustion,
+  type CountSample,
+  type Forecast,
+  type ForecastConfig,
+} from './exhaustion-forecast.js';
+export { ExhaustionForecaster } from './exhaustion-forecaster.js';
+
+export { AsyncResourceRecorder } from './signals/async-hook.recorder.js';
+export { childProcessSignal } from './signals/child-process.signal.js';
+export { fileHandleSignal } from './signals/file-handle.signal.js';
+export { socketSignal } from './signals/socket.signal.js';
+export { timerSignal } from './signals/timer.signal.js';
+export { workerSignal } from './signals/worker.signal.js';
+export type { ResourceSignal } from './signals/signal.interface.js';
+export {
+  countOpenFds,
+  heapLimitBytes,
+  openFileLimit,
+  sampleProcessResources,
+  type ProcessResourceSample,
+} from './signals/process-poller.js';
+
+export {
+  expectNoLeakedResources,
+  LeakedResourcesError,
+  type NoLeakedResourcesOptions,
+} from './testing/expect-no-leaked-resources.js';

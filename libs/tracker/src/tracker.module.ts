@@ -1,0 +1,54 @@
+import { RESOURCE_REGISTRY, type ResourceRegistryHolder } from '@ballast/core';
+import { Module } from '@nestjs/common';
+
+import { ResourceTracker } from './resource-tracker.js';
+import { ResourceTrackerService } from './resource-tracker.service.js';
+import { setActiveRegistry } from './tracked.js';
+import { RESOURCE_TRACKER, RESOURCE_TRACKER_OPTIONS } from './tracker.constants.js';
+import { ConfigurableTrackerModule, TRACKER_MODULE_OPTIONS } from './tracker.module-definition.js';
+import { trackerOptions, type ResourceTrackerModuleOptions, type ResourceTrackerOptions } from './tracker.options.js';
+
+/** Sockets and intervals live long by nature; they get generous limits unless the app sets its own. */
+const BUILT_IN_LIMITS = [
+  { type: 'socket', maxLifetimeMs: 60 * 60_000 },
+  { type: 'interval', maxLifetimeMs: 24 * 60 * 60_000 },
+];
+
+/**
+ * Built while providers are created, before any module's onModuleInit opens anything, and
+ * installed into core's registry holder so pools and caches register into it whatever the import order.
+ */
+function createTracker(options: ResourceTrackerOptions, holder: ResourceRegistryHolder): ResourceTracker {
+  const tracker = new ResourceTracker({
+    defaultMaxLifetimeMs: options.leaks.maxLifetimeMs,
+    limits: [...options.leaks.limits, ...BUILT_IN_LIMITS],
+    stackSampling: options.stacks.sampling,
+    auditTrailSize: options.audit.size,
+    types: options.types,
+    keepCollectedLeaks: options.leaks.keepCollected,
+  });
+  if (options.level !== 'off') {
+    holder.install(tracker);
+    setActiveRegistry(tracker);
+  }
+  return tracker;
+}
+
+/**
+ * Tracks what the app opens (sockets, files, timers, pool connections, user objects), finds
+ * leaks, forecasts exhaustion and reports it all through core's metrics, health and reports.
+ * Needs `BallastCoreModule`; uses the app's `ScheduleModule` when there is one.
+ */
+@Module({
+  providers: [
+    {
+      provide: RESOURCE_TRACKER_OPTIONS,
+      useFactory: (raw: ResourceTrackerModuleOptions): ResourceTrackerOptions => trackerOptions.parse(raw),
+      inject: [TRACKER_MODULE_OPTIONS],
+    },
+    { provide: RESOURCE_TRACKER, useFactory: createTracker, inject: [RESOURCE_TRACKER_OPTIONS, RESOURCE_REGISTRY] },
+    ResourceTrackerService,
+  ],
+  exports: [RESOURCE_TRACKER_OPTIONS, RESOURCE_TRACKER, ResourceTrackerService],
+})
+export class ResourceTrackerModule extends ConfigurableTrackerModule {}

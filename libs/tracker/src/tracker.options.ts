@@ -1,0 +1,126 @@
+import { defineOptions } from '@ballast/core';
+import { z } from 'zod';
+
+const limitSchema = z.strictObject({
+  owner: z.string().min(1).optional(),
+  type: z.string().min(1).optional(),
+  maxLifetimeMs: z.number().int().min(1),
+});
+
+const samplingSchema = z.union([
+  z.enum(['all', 'none']),
+  z.coerce.number().int('must be "all", "none" or a whole number N (one stack in N)').min(1),
+]);
+
+/** Every option of `ResourceTrackerModule`, with its default and environment variable. */
+export const trackerOptions = defineOptions('ResourceTrackerModule', {
+  level: {
+    schema: z.enum(['off', 'default', 'debug']).default('default'),
+    env: 'BALLAST_TRACKER_LEVEL',
+    description:
+      'off: nothing recorded (core no-op); default: cheap signals only; debug: also an async_hooks record of every async resource (costly, for hunting a leak).',
+  },
+  types: {
+    schema: z.array(z.string().min(1)).default([]),
+    env: 'BALLAST_TRACKER_TYPES',
+    description: 'Resource types to record (comma-separated); empty records every type.',
+  },
+  leaks: {
+    maxLifetimeMs: {
+      schema: z.number().int().min(1).default(300_000),
+      env: 'BALLAST_TRACKER_MAX_LIFETIME_MS',
+      description: 'A resource held longer than this without a more specific limit is reported as a leak.',
+    },
+    limits: {
+      schema: z.array(limitSchema).default([]),
+      description:
+        'Lifetime limits per owner, per type, or per owner and type ({ owner?, type?, maxLifetimeMs }); the most specific wins.',
+    },
+    keepCollected: {
+      schema: z.number().int().min(0).max(100_000).default(500),
+      description: 'How many collected-without-close reports are kept for the leaks endpoint.',
+    },
+  },
+  dependencies: {
+    schema: z.record(z.string(), z.array(z.string())).default({}),
+    description:
+      'Declared dependencies between named resources or providers ({ "orders-repo": ["db-pool"] }); a cycle stops start-up, teardown runs in reverse order.',
+  },
+  scan: {
+    intervalMs: {
+      schema: z.number().int().min(100).max(3_600_000).default(10_000),
+      env: 'BALLAST_TRACKER_SCAN_INTERVAL_MS',
+      description:
+        'How often tracked resources are checked for leaks (a leak is found after limit + interval/2 on average).',
+    },
+  },
+  stacks: {
+    sampling: {
+      schema: samplingSchema.default(100),
+      env: 'BALLAST_TRACKER_STACK_SAMPLING',
+      description:
+        'Creation stacks recorded for "all" resources, "none", or one in N (a formatted stack costs about 20-30 µs).',
+    },
+  },
+  audit: {
+    size: {
+      schema: z.number().int().min(0).max(1_000_000).default(1_000),
+      env: 'BALLAST_TRACKER_AUDIT_SIZE',
+      description: 'Events kept in the audit trail (create, release, leak, retract, collected).',
+    },
+  },
+  signals: {
+    fileHandles: {
+      schema: z.boolean().default(true),
+      env: 'BALLAST_TRACKER_FILE_HANDLES',
+      description: 'Track fs.promises FileHandles and raw fds opened through fs.open/openSync.',
+    },
+    sockets: {
+      schema: z.boolean().default(true),
+      env: 'BALLAST_TRACKER_SOCKETS',
+      description: 'Track client sockets through diagnostics_channel (net.client.socket).',
+    },
+    childProcesses: {
+      schema: z.boolean().default(true),
+      env: 'BALLAST_TRACKER_CHILD_PROCESSES',
+      description: 'Track child processes started through child_process.spawn/fork/exec/execFile until they exit.',
+    },
+    workers: {
+      schema: z.boolean().default(true),
+      env: 'BALLAST_TRACKER_WORKERS',
+      description: 'Track worker threads until they exit.',
+    },
+    timersAboveMs: {
+      schema: z.number().int().min(0).default(60_000),
+      env: 'BALLAST_TRACKER_TIMERS_ABOVE_MS',
+      description: 'Track setInterval and setTimeout calls at or above this delay; 0 turns timer tracking off.',
+    },
+    pollIntervalMs: {
+      schema: z.number().int().min(0).max(3_600_000).default(10_000),
+      env: 'BALLAST_TRACKER_POLL_INTERVAL_MS',
+      description:
+        'How often process.getActiveResourcesInfo() and /proc/self/fd are counted (feeds the forecast); 0 turns it off.',
+    },
+  },
+  forecast: {
+    horizonMs: {
+      schema: z.number().int().min(60_000).default(1_800_000),
+      env: 'BALLAST_TRACKER_FORECAST_HORIZON_MS',
+      description: 'Alert when a count would reach its limit within this time.',
+    },
+    window: {
+      schema: z.number().int().min(4).max(10_000).default(60),
+      description: 'Samples per type the trend is estimated over.',
+    },
+    limits: {
+      schema: z.record(z.string(), z.number().int().min(1)).default({}),
+      description:
+        'Limits per type for the forecast, e.g. { "db-connection": 20 }; "fd-open" (all open fds, from /proc/self/fd) defaults to ulimit -n and "heap-bytes" to the V8 heap limit.',
+    },
+  },
+});
+
+/** What `ResourceTrackerModule.forRoot()` accepts: every option may be left out. */
+export type ResourceTrackerModuleOptions = z.input<typeof trackerOptions.schema>;
+/** Validated options with defaults filled in. */
+export type ResourceTrackerOptions = z.output<typeof trackerOptions.schema>;

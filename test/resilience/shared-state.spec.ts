@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expectNoNewHandles, snapshotHandles, type HandleSnapshot } from '@ballast/core/testing';
+import { BreakerOpenError, BreakerRegistry, type ResilienceModuleOptions } from '@ballast/resilience';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+
+import { PrivateRedis } from '../support/private-redis.js';
+import { startApp } from './resilience-test.app.js';
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return Date.now() - started;
+}
+
+const connected = async (app: INestApplication) =>
+  (await request(app.getHttpServer()).get('/health/ready')).body.details?.['resilience:breakers']
+    ?.sharedStateConnected === true;
+
+describe('shared breaker state through Redis, two instances', () => {
+  let redis: PrivateRedis;
+  let a: INestApplication;
+  let b: INestApplication;
+  let handles: HandleSnapshot;
+
+  const options = (instanceId: string): ResilienceModuleOptions => ({
+    breaker: { minimumCalls: 2, windowSize: 2, openDurationMs: 300, halfOpenTrials: 1, halfOpenSuccesses: 1 },
+    sharedState: { enabled: true, redisUrl: redis.url, instanceId },
+  });
+
+  beforeAll(async () => {
+    handles = snapshotHandles();
+    redis = await PrivateRedis.start();
+    a = await startApp(options('instance-a'));
+    b = await startApp(options('instance-b'));
+    await until(async () => (await connected(a)) && (await connected(b)), 5_000);
+  });
+
+  afterAll(async () => {
+    await redis.kill();
+    await a?.close();
+    await b?.close();
+  });
+
+  it('opens the breaker of the other instance within a second, and closes it when the opener recovers', async () => {
+    const payA = a.get(BreakerRegistry).get('payments');
+    const payB = b.get(BreakerRegistry).get('payments');
+    await payA.execute(() => Promise.reject(new Error('upstream down'))).catch(() => undefined);
+    await payA.execute(() => Promise.reject(new Error('upstream down'))).catch(() => undefined);
+    expect(payA.state).toBe('open');
+    const tookMs = await until(() => payB.state === 'open', 1_000);
+    expect(tookMs).toBeLessThanOrEqual(1_000);
+    await expect(payB.execute(async () => 'b')).rejects.toBeInstanceOf(BreakerOpenError);
+    // An instance that never used a breaker learns it too.
+    expect(b.get(BreakerRegistry).find('refunds')).toBeUndefined();
+    a.get(BreakerRegistry).get('refunds').forceOpen();
+    await until(() => b.get(BreakerRegistry).find('refunds')?.state === 'open', 1_000);
+
+    // After openDurationMs A lets a trial through; its success closes A and, through Redis, B.
+    await until(() => payA.state === 'half-open', 2_000);
+    await expect(payA.execute(async () => 'recovered')).resolves.toBe('recovered');
+    expect(payA.state).toBe('closed');
+    await until(() => payB.state === 'closed', 1_000);
+  });
+
+  it('keeps both instances serving when Redis is gone, and closes cleanly', async () => {
+    await redis.kill();
+    await until(async () => !(await connected(a)) && !(await connected(b)), 5_000);
+    const inventoryA = a.get(BreakerRegistry).get('inventory');
+    const inventoryB = b.get(BreakerRegistry).get('inventory');
+    for (let i = 0; i < 50; i++) {
+      const started = Date.now();
+      await expect(inventoryA.execute(async () => i)).resolves.toBe(i);
+      await expect(inventoryB.execute(async () => -i)).resolves.toBe(-i);
+      expect(Date.now() - started).toBeLessThan(1_000); // nothing waits for Redis
+    }
+    // A's own transitions still work; they just are not shared.
+    inventoryA.forceOpen();
+    await expect(inventoryA.execute(async () => 'x')).rejects.toBeInstanceOf(BreakerOpenError);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(inventoryB.state).toBe('closed');
+    await expect(inventoryB.execute(async () => 'still serving')).resolves.toBe('still serving');
+    const ready = await request(a.getHttpServer()).get('/health/ready').expect(200);
+    expect(ready.body.details['resilience:breakers'].reason).toMatch(/inventory open|no Redis connection/);
+
+    const closing = Date.now();
+    await a.close();
+    await b.close();
+    expect(Date.now() - closing).toBeLessThan(5_000);
+    await expectNoNewHandles(handles);
+  });
+});

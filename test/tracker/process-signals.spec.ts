@@ -1,0 +1,98 @@
+import childProcess from 'node:child_process';
+import { once } from 'node:events';
+import workerThreads from 'node:worker_threads';
+
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { BallastCoreModule } from '@ballast/core';
+import { RESOURCE_TRACKER, ResourceTrackerModule, type ResourceTracker } from '@ballast/tracker';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+
+async function start(signals: { childProcesses?: boolean; workers?: boolean } = {}): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      BallastCoreModule.forRoot({ metrics: { defaultMetrics: false } }),
+      ResourceTrackerModule.forRoot({ signals: { ...signals, pollIntervalMs: 0 } }),
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return app;
+}
+
+/** Open and not declared long-lived: what a scan could report. */
+const open = (tracker: ResourceTracker, type: string) => tracker.list({ type }).filter((r) => !r.longLived);
+
+describe('child process and worker signals', () => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('tracks a spawned and an exec-ed child until each exits, once each, without their arguments', async () => {
+    app = await start();
+    const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
+    const spawned = tracker.runAs('ReportJob', () =>
+      childProcess.spawn(process.execPath, ['-e', 'setTimeout(() => {}, 300)', '--token=hunter2']),
+    );
+    // exec goes through execFile: one child, one record.
+    const execed = childProcess.exec(`"${process.execPath}" -e "setTimeout(() => {}, 300)"`);
+    const children = open(tracker, 'child-process');
+    expect(children).toHaveLength(2);
+    expect(children.find((c) => c.details?.pid === spawned.pid)).toMatchObject({
+      owner: 'ReportJob',
+      details: { command: process.execPath, via: 'spawn' },
+    });
+    expect(children.find((c) => c.details?.pid === execed.pid)).toBeDefined();
+    expect(JSON.stringify(children)).not.toContain('hunter2');
+    await Promise.all([once(spawned, 'exit'), once(execed, 'exit')]);
+    expect(open(tracker, 'child-process')).toEqual([]);
+  });
+
+  it('releases a child that never started', async () => {
+    app = await start();
+    const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
+    const child = childProcess.spawn('/nonexistent/ballast-binary');
+    await once(child, 'error');
+    expect(open(tracker, 'child-process')).toEqual([]);
+  });
+
+  it('tracks a worker until it exits; its owner can declare it long-lived without a second record', async () => {
+    app = await start();
+    const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
+    const worker = tracker.runAs(
+      'Thumbnails',
+      () => new workerThreads.Worker('setTimeout(() => {}, 60_000)', { eval: true }),
+    );
+    expect(worker).toBeInstanceOf(workerThreads.Worker);
+    expect(open(tracker, 'worker')).toEqual([
+      expect.objectContaining({ owner: 'Thumbnails', details: { script: '[eval]', threadId: worker.threadId } }),
+    ]);
+    const handle = tracker.register(worker, { type: 'worker', owner: 'ThumbnailPool', longLived: true });
+    expect(tracker.list({ type: 'worker' })).toEqual([
+      expect.objectContaining({ owner: 'ThumbnailPool', longLived: true }),
+    ]);
+    expect(open(tracker, 'worker')).toEqual([]);
+    expect(handle.owner).toBe('ThumbnailPool');
+    await worker.terminate();
+    expect(tracker.list({ type: 'worker' })).toEqual([]);
+  });
+
+  it('can be turned off, and puts the originals back on close', async () => {
+    const { spawn, exec } = childProcess;
+    const { Worker } = workerThreads;
+    app = await start({ childProcesses: false, workers: false });
+    expect(childProcess.spawn).toBe(spawn);
+    expect(workerThreads.Worker).toBe(Worker);
+    await app.close();
+    app = await start();
+    expect(childProcess.spawn).not.toBe(spawn);
+    expect(workerThreads.Worker).not.toBe(Worker);
+    await app.close();
+    app = undefined;
+    expect(childProcess.spawn).toBe(spawn);
+    expect(childProcess.exec).toBe(exec);
+    expect(workerThreads.Worker).toBe(Worker);
+  });
+});
