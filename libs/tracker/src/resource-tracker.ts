@@ -38,7 +38,6 @@ export interface ResourceRecord {
   type: string;
   owner?: string;
   readonly createdAt: number;
-  readonly ref: WeakRef<object>;
   readonly stack?: string;
   details?: Readonly<Record<string, unknown>>;
   state: ResourceState;
@@ -63,17 +62,18 @@ const NOOP_HANDLE: TrackedHandle = Object.freeze({
 });
 
 /**
- * The registry of tracked resources. Records hold their resource through a `WeakRef`, so a
- * resource dropped without being closed is found at the next scan whatever the GC's callback
- * timing; a `FinalizationRegistry` only makes that report come sooner when it does fire.
+ * The registry of tracked resources. Records never hold their resource: a `FinalizationRegistry`
+ * reports one dropped without close once the GC has collected it. (A `WeakRef` per record would let
+ * a scan check too, but it cost 1.4 µs a registration, and each scan's `deref()` kept every
+ * resource alive through any collection whose marking was under way.)
  */
 export class ResourceTracker implements ResourceRegistry {
   readonly tracking = true;
   readonly audit: AuditTrail;
 
   private readonly records = new Map<string, ResourceRecord>();
-  /** The open record of each resource, so a second registration refines the first. */
-  private readonly byResource = new WeakMap<object, ResourceRecord>();
+  /** Records the signals made (workers, sockets ...), so their owner's registration refines them. */
+  private readonly observed = new WeakMap<object, ResourceRecord>();
   private readonly openByType = new Map<string, number>();
   private readonly collected: ResourceLeak[] = [];
   private readonly retractions: LeakRetraction[] = [];
@@ -87,6 +87,7 @@ export class ResourceTracker implements ResourceRegistry {
   private owner?: string;
   private leakTotal = 0;
   private retractionTotal = 0;
+  private collectedSinceScan = 0;
 
   constructor(private readonly config: ResourceTrackerConfig) {
     this.audit = new AuditTrail(config.auditTrailSize ?? 1_000);
@@ -122,9 +123,26 @@ export class ResourceTracker implements ResourceRegistry {
    * lifetime, details) and gets its handle.
    */
   register(resource: object, info: TrackOptions): TrackedHandle {
-    const known = this.byResource.get(resource);
+    const known = this.observed.get(resource);
     if (known?.state === 'open') return this.refine(known, info);
     if (this.types && !this.types.has(info.type)) return NOOP_HANDLE;
+    return this.handleFor(this.record(resource, info));
+  }
+
+  /**
+   * What signals call: like `register`, and a later `register` of the same object refines this
+   * record. Kept apart because the index costs about 1 µs a call, too much for every registration.
+   */
+  registerObserved(resource: object, info: TrackOptions): TrackedHandle {
+    const known = this.observed.get(resource);
+    if (known?.state === 'open') return this.refine(known, info);
+    if (this.types && !this.types.has(info.type)) return NOOP_HANDLE;
+    const record = this.record(resource, info);
+    this.observed.set(resource, record);
+    return this.handleFor(record);
+  }
+
+  private record(resource: object, info: TrackOptions): ResourceRecord {
     this.nextId += 1;
     const id = `${info.type}#${this.nextId}`;
     const record: ResourceRecord = {
@@ -132,7 +150,6 @@ export class ResourceTracker implements ResourceRegistry {
       type: info.type,
       owner: info.owner ?? this.owner,
       createdAt: this.now(),
-      ref: new WeakRef(resource),
       stack: this.stacks.sample(),
       details: info.details ? (redact(info.details) as Record<string, unknown>) : undefined,
       state: 'open',
@@ -140,12 +157,11 @@ export class ResourceTracker implements ResourceRegistry {
       maxLifetimeMs: info.maxLifetimeMs,
     };
     this.records.set(id, record);
-    this.byResource.set(resource, record);
     this.openByType.set(info.type, (this.openByType.get(info.type) ?? 0) + 1);
     // The record is the unregister token: it holds the resource weakly, so this keeps nothing alive.
     this.finalizer.register(resource, id, record);
     this.audit.record('create', id, record.type, record.owner);
-    return this.handleFor(record);
+    return record;
   }
 
   private refine(record: ResourceRecord, info: TrackOptions): TrackedHandle {
@@ -216,19 +232,17 @@ export class ResourceTracker implements ResourceRegistry {
   }
 
   /**
-   * Looks at every open record once: dropped without close -> collected-without-close; held past
-   * its limit -> held-too-long (reported once, retracted if it is released later).
+   * Looks at every open record once: held past its limit -> held-too-long (reported once,
+   * retracted if it is released later). Also counts what was collected without close since the
+   * last scan.
    */
   scan(): ScanResult {
     const now = this.now();
     let newLeaks = 0;
-    let collected = 0;
+    // Collected records were reported by the FinalizationRegistry as the GC found them.
+    const collected = this.collectedSinceScan;
+    this.collectedSinceScan = 0;
     for (const record of this.records.values()) {
-      if (record.ref.deref() === undefined) {
-        this.onCollected(record.id);
-        collected += 1;
-        continue;
-      }
       if (record.longLived || record.leakReportedAt !== undefined) continue;
       if (now - record.createdAt > this.limitFor(record)) {
         record.leakReportedAt = now;
@@ -247,11 +261,7 @@ export class ResourceTracker implements ResourceRegistry {
   detectLeaks(query: LeakQuery = {}): ResourceLeak[] {
     const now = this.now();
     const out: ResourceLeak[] = [];
-    for (const record of [...this.records.values()]) {
-      if (record.ref.deref() === undefined) {
-        this.onCollected(record.id);
-        continue;
-      }
+    for (const record of this.records.values()) {
       if (record.longLived) continue;
       const limit = query.maxLifetimeMs ?? this.limitFor(record);
       if (now - record.createdAt > limit) out.push(this.leakOf(record, 'held-too-long', now));
@@ -307,6 +317,7 @@ export class ResourceTracker implements ResourceRegistry {
     const record = this.records.get(id);
     if (!record || record.state !== 'open') return;
     record.state = 'collected';
+    this.collectedSinceScan += 1;
     this.records.delete(id);
     this.decrement(record.type);
     const leak = this.leakOf(record, 'collected-without-close', this.now());

@@ -10,7 +10,7 @@ const SPAWNERS = ['spawn', 'fork', 'exec', 'execFile'] as const;
 function track(tracker: ResourceTracker, child: ChildProcess, via: string): void {
   // The command name only: arguments may carry secrets.
   const command = String((child as ChildProcess & { spawnfile?: string }).spawnfile ?? via);
-  const handle = tracker.register(child, {
+  const handle = tracker.registerObserved(child, {
     type: 'child-process',
     owner: tracker.currentOwner,
     details: { command, pid: child.pid ?? null, via },

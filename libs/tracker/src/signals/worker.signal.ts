@@ -16,7 +16,7 @@ export const workerSignal: ResourceSignal = {
       constructor(...args: ConstructorParameters<typeof Original>) {
         super(...args);
         const script = args[0];
-        const handle = tracker.register(this, {
+        const handle = tracker.registerObserved(this, {
           type: 'worker',
           owner: tracker.currentOwner,
           // An eval'd script is code, not a name: show only that it was one.
