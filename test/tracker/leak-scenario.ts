@@ -144,7 +144,8 @@ export async function runLeakScenario(
   const stops = [fileHandleSignal.start(tracker), socketSignal.start(tracker), timerSignal(20).start(tracker)];
   const known = new Set(tracker.list().map((r) => r.id));
   const newId = (): string => {
-    const fresh = tracker.list().filter((r) => !known.has(r.id));
+    // The scenario's own servers' side of each connection is not one of the planned resources.
+    const fresh = tracker.list().filter((r) => !known.has(r.id) && r.type !== 'server-socket');
     if (fresh.length !== 1) throw new Error(`expected one new tracked resource, got ${fresh.length}`);
     known.add(fresh[0]!.id);
     return fresh[0]!.id;

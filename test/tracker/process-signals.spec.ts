@@ -1,5 +1,7 @@
 import childProcess from 'node:child_process';
 import { once } from 'node:events';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import workerThreads from 'node:worker_threads';
 
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -7,6 +9,7 @@ import { BallastCoreModule } from '@ballast/core';
 import { RESOURCE_TRACKER, ResourceTrackerModule, type ResourceTracker } from '@ballast/tracker';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { Pool as UndiciPool } from 'undici';
 
 async function start(signals: { childProcesses?: boolean; workers?: boolean } = {}): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
@@ -94,5 +97,70 @@ describe('child process and worker signals', () => {
     expect(childProcess.spawn).toBe(spawn);
     expect(childProcess.exec).toBe(exec);
     expect(workerThreads.Worker).toBe(Worker);
+  });
+});
+
+describe('socket signal', () => {
+  let app: INestApplication | undefined;
+  let server: Server | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    server = undefined;
+  });
+
+  async function listen(): Promise<number> {
+    server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  it('names a client socket by its first http request, without the query string, and counts accepted connections as long-lived', async () => {
+    app = await start();
+    const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
+    const port = await listen();
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const get = (path: string) =>
+        new Promise<void>((resolve, reject) => {
+          httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => res.resume().on('end', resolve))
+            .on('error', reject)
+            .end();
+        });
+      await get('/orders/7?token=hunter2');
+      await get('/second');
+      const [client] = tracker.list({ type: 'socket' });
+      expect(client?.details).toMatchObject({
+        request: `GET http://127.0.0.1:${port}/orders/7`,
+        remote: `127.0.0.1:${port}`,
+      });
+      expect(JSON.stringify(tracker.list())).not.toContain('hunter2');
+      expect(tracker.list({ type: 'server-socket' })).toEqual([
+        expect.objectContaining({ longLived: true, details: expect.objectContaining({ local: port }) }),
+      ]);
+      expect(tracker.detectLeaks({ maxLifetimeMs: 0 }).map((l) => l.type)).not.toContain('server-socket');
+    } finally {
+      agent.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(tracker.list({ type: 'socket' })).toEqual([]);
+    expect(tracker.list({ type: 'server-socket' })).toEqual([]);
+  });
+
+  it('names an undici socket by its origin', async () => {
+    app = await start();
+    const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
+    const port = await listen();
+    const pool = new UndiciPool(`http://127.0.0.1:${port}`);
+    try {
+      const response = await pool.request({ path: '/?secret=1', method: 'GET' });
+      await response.body.text();
+      expect(tracker.list({ type: 'socket' })).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ origin: `http://127.0.0.1:${port}` }) }),
+      ]);
+    } finally {
+      await pool.close();
+    }
   });
 });

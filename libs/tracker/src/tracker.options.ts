@@ -78,7 +78,8 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
     sockets: {
       schema: z.boolean().default(true),
       env: 'BALLAST_TRACKER_SOCKETS',
-      description: 'Track client sockets through diagnostics_channel (net.client.socket).',
+      description:
+        'Track sockets through diagnostics_channel: client sockets (net.client.socket, named by their first http or undici request) and accepted connections (net.server.socket, as long-lived server-socket).',
     },
     childProcesses: {
       schema: z.boolean().default(true),

@@ -1,28 +1,84 @@
 import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 
+import type { TrackedHandle } from '../resource-tracker.js';
 import type { ResourceSignal } from './signal.interface.js';
 
+/** A URL without its query string or credentials, which may carry secrets. */
+function requestTarget(request: ClientRequest): string {
+  const path = request.path.split('?', 1)[0];
+  const host = request.getHeader('host') ?? request.host;
+  return `${request.method} ${request.protocol}//${String(host)}${path}`;
+}
+
 /**
- * Client sockets (net, http, undici, pg, ioredis all go through `net.connect`) from the
- * `net.client.socket` channel: one subscriber call per connection, nothing on the data path.
- * Released on the socket's own 'close', so server-ended sockets are not mistaken for leaks.
+ * Sockets from diagnostics_channel: one subscriber call per connection, nothing on the data path.
+ * - `net.client.socket`: client sockets (net, http, undici, pg, ioredis all go through
+ *   `net.connect`), released on the socket's own 'close', so server-ended sockets are not leaks.
+ * - `net.server.socket`: accepted connections, recorded as long-lived `server-socket`s (a peer
+ *   keeping its connection open is not our leak) so they are counted, listed and forecast.
+ * - `http.client.request.start` and `undici:client:connected` name what a client socket was opened
+ *   for (first request only, query string dropped), which is what finds a leaked socket's owner.
  */
 export const socketSignal: ResourceSignal = {
   name: 'sockets',
   start(tracker) {
-    const onSocket = (message: unknown): void => {
+    const handles = new WeakMap<Socket, TrackedHandle>();
+    const watch = (socket: Socket, handle: TrackedHandle): void => {
+      handles.set(socket, handle);
+      socket.once('close', () => handle.release());
+    };
+    const describe = (socket: Socket | null | undefined, details: Record<string, unknown>): void => {
+      const handle = socket && handles.get(socket);
+      if (!handle) return;
+      handles.delete(socket);
+      handle.annotate(details);
+    };
+
+    const onClientSocket = (message: unknown): void => {
       const socket = (message as { socket?: Socket }).socket;
       if (!socket || socket.destroyed) return;
-      const handle = tracker.register(socket, { type: 'socket' });
+      const handle = tracker.registerObserved(socket, { type: 'socket' });
       socket.once('connect', () => {
         handle.annotate({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` });
       });
+      watch(socket, handle);
+    };
+    const onServerSocket = (message: unknown): void => {
+      const socket = (message as { socket?: Socket }).socket;
+      if (!socket || socket.destroyed) return;
+      const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+      const handle = tracker.registerObserved(socket, {
+        type: 'server-socket',
+        longLived: true,
+        details: { remote, local: socket.localPort },
+      });
       socket.once('close', () => handle.release());
     };
-    diagnostics.subscribe('net.client.socket', onSocket);
+    const onHttpRequest = (message: unknown): void => {
+      const request = (message as { request?: ClientRequest }).request;
+      if (!request) return;
+      if (request.socket) describe(request.socket, { request: requestTarget(request) });
+      else request.once('socket', (socket) => describe(socket, { request: requestTarget(request) }));
+    };
+    const onUndiciConnected = (message: unknown): void => {
+      const { socket, connectParams } = message as {
+        socket?: Socket;
+        connectParams?: { protocol?: string; host?: string };
+      };
+      describe(socket, { origin: `${connectParams?.protocol ?? ''}//${connectParams?.host ?? '?'}` });
+    };
+
+    const subscriptions: Array<[string, (message: unknown) => void]> = [
+      ['net.client.socket', onClientSocket],
+      ['net.server.socket', onServerSocket],
+      ['http.client.request.start', onHttpRequest],
+      ['undici:client:connected', onUndiciConnected],
+    ];
+    for (const [channel, listener] of subscriptions) diagnostics.subscribe(channel, listener);
     return () => {
-      diagnostics.unsubscribe('net.client.socket', onSocket);
+      for (const [channel, listener] of subscriptions) diagnostics.unsubscribe(channel, listener);
     };
   },
 };
