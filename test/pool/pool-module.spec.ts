@@ -48,6 +48,17 @@ async function backends(applicationPrefix: string): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/** The backend count once it reaches `expected`, or whatever it is after 5 s: pools fill and drain in the background. */
+async function backendsSettled(applicationPrefix: string, expected: number): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  let n = await backends(applicationPrefix);
+  while (n !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    n = await backends(applicationPrefix);
+  }
+  return n;
+}
+
 let upstream: Server;
 let upstreamUrl: string;
 
@@ -272,10 +283,10 @@ describe('PoolModule', () => {
     await (await pools.http('upstream').request({ path: '/', method: 'GET' })).body.dump();
     await request(started.getHttpServer()).get('/metrics').expect(200);
     // 3 pooled + 1 reserved health connection.
-    expect(await backends(applicationName)).toBe(baseline + 4);
+    expect(await backendsSettled(applicationName, baseline + 4)).toBe(baseline + 4);
     await started.close();
     app = undefined;
-    expect(await backends(applicationName)).toBe(baseline);
+    expect(await backendsSettled(applicationName, baseline)).toBe(baseline);
     await expectNoNewHandles(snapshot);
   });
 
