@@ -109,6 +109,18 @@ describe('defineOptions', () => {
     expect(docs[1]).toMatchObject({ type: 'enum', allowed: '"fast" | "safe"' });
     expect(docs[3]?.default).toBeUndefined();
   });
+
+  it('documents a z.preprocess option by the type it produces, not as a transform', () => {
+    const json = defineOptions('JsonModule', {
+      limits: {
+        schema: z.preprocess((v) => (typeof v === 'string' ? JSON.parse(v) : v), z.record(z.string(), z.number())),
+        description: 'Limits.',
+      },
+      port: { schema: z.preprocess((v) => v, z.number().int().min(1)), description: 'Port.' },
+    });
+    expect(json.docs().map((d) => d.type)).toEqual(['record', 'integer']);
+    expect(json.docs()[1]?.allowed).toBe('>= 1');
+  });
 });
 
 describe('parseOptions', () => {

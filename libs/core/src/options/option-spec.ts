@@ -82,6 +82,7 @@ interface ZodDefLike {
   type: string;
   innerType?: z.ZodType;
   in?: z.ZodType;
+  out?: z.ZodType;
   defaultValue?: unknown;
   element?: z.ZodType;
 }
@@ -90,7 +91,7 @@ function defOf(schema: z.ZodType): ZodDefLike {
   return (schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
 }
 
-/** The schema under `.default()`, `.optional()`, `.nullable()` and pipes. */
+/** The schema under `.default()`, `.optional()`, `.nullable()` and pipes (`z.preprocess` included). */
 function baseSchema(schema: z.ZodType): z.ZodType {
   let current = schema;
   for (;;) {
@@ -98,7 +99,8 @@ function baseSchema(schema: z.ZodType): z.ZodType {
     if (def.innerType && ['default', 'optional', 'nullable', 'prefault', 'readonly'].includes(def.type)) {
       current = def.innerType;
     } else if (def.type === 'pipe' && def.in) {
-      current = def.in;
+      // z.preprocess(fn, schema) is a pipe from a transform: what the option is, is its output.
+      current = defOf(def.in).type === 'transform' && def.out ? def.out : def.in;
     } else {
       return current;
     }
@@ -140,8 +142,9 @@ function describeType(schema: z.ZodType): { type: string; allowed?: string } {
   if (type === 'number') {
     const num = base as z.ZodNumber;
     const bounds: string[] = [];
-    if (num.minValue !== null && Number.isFinite(num.minValue)) bounds.push(`>= ${num.minValue}`);
-    if (num.maxValue !== null && Number.isFinite(num.maxValue)) bounds.push(`<= ${num.maxValue}`);
+    if (num.minValue !== null && num.minValue > Number.MIN_SAFE_INTEGER) bounds.push(`>= ${num.minValue}`);
+    // .int() implies the safe-integer range, which says nothing to a reader.
+    if (num.maxValue !== null && num.maxValue < Number.MAX_SAFE_INTEGER) bounds.push(`<= ${num.maxValue}`);
     return { type: num.isInt ? 'integer' : 'number', allowed: bounds.join(', ') || undefined };
   }
   if (type === 'array') {
