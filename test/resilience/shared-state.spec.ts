@@ -66,6 +66,35 @@ describe('shared breaker state through Redis, two instances', () => {
     await until(() => payB.state === 'closed', 1_000);
   });
 
+  it('tells an instance that starts later about a breaker that is already open, and when it closes', async () => {
+    const ledgerA = a.get(BreakerRegistry).get('ledger');
+    ledgerA.forceOpen(60_000);
+    const c = await startApp(options('instance-c'));
+    try {
+      await until(async () => await connected(c), 5_000);
+      await until(() => c.get(BreakerRegistry).find('ledger')?.state === 'open', 1_000);
+      await expect(
+        c
+          .get(BreakerRegistry)
+          .get('ledger')
+          .execute(async () => 'c'),
+      ).rejects.toBeInstanceOf(BreakerOpenError);
+      ledgerA.reset();
+      await until(() => c.get(BreakerRegistry).find('ledger')?.state === 'closed', 1_000);
+      // Closed is closed for latecomers too: the key is gone.
+      const d = await startApp(options('instance-d'));
+      try {
+        await until(async () => await connected(d), 5_000);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(d.get(BreakerRegistry).find('ledger')?.state ?? 'closed').toBe('closed');
+      } finally {
+        await d.close();
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
   it('keeps both instances serving when Redis is gone, and closes cleanly', async () => {
     await redis.kill();
     await until(async () => !(await connected(a)) && !(await connected(b)), 5_000);

@@ -50,7 +50,9 @@ function isMessage(value: unknown): value is SharedStateMessage {
 /**
  * Breaker state shared between instances through Redis pub/sub. A local transition to open or
  * closed is published (fire and forget, never on the call path); a message from another instance
- * opens the local breaker of that name, or closes it if it was opened remotely. Redis being away
+ * opens the local breaker of that name, or closes it if it was opened remotely. An open breaker is
+ * also kept as a key (`<channel>:open:<breaker>`, expiring when the breaker would half-open), so an
+ * instance that starts, or reconnects, while a breaker is open learns it at once. Redis being away
  * only stops the sharing: publishing fails at once (no offline queue), calls go on, and the
  * subscriber reconnects and resubscribes by itself.
  */
@@ -63,6 +65,7 @@ export class SharedBreakerState {
   private unsubscribe: (() => void) | undefined;
   private readonly logger = new RedactingLogger('ResilienceSharedState');
   private lastErrorLog = 0;
+  private readonly onReady = (): void => void this.catchUp();
 
   constructor(
     private readonly runtime: ResilienceRuntime,
@@ -99,6 +102,10 @@ export class SharedBreakerState {
     }
     this.subscriber.on('error', (error: Error) => this.logRedisError(error));
     this.subscriber.on('message', (_channel: string, raw: string) => this.receive(raw));
+    // 'ready' comes again after every reconnect: what opened meanwhile is read from the keys,
+    // once both connections are up (whichever is ready last does it).
+    this.subscriber.on('ready', this.onReady);
+    this.publisher.on('ready', this.onReady);
     this.unsubscribe = this.runtime.onTransition((breaker, event) => this.publish(breaker, event));
     try {
       await Promise.all([
@@ -112,6 +119,7 @@ export class SharedBreakerState {
   }
 
   async stop(): Promise<void> {
+    this.publisher?.off('ready', this.onReady);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     const { publisher, subscriber } = this;
@@ -120,6 +128,27 @@ export class SharedBreakerState {
     if (publisher && this.ownsPublisher) {
       if (publisher.status === 'ready') await publisher.quit().catch(() => publisher.disconnect());
       else publisher.disconnect();
+    }
+  }
+
+  private openKey(breaker: string): string {
+    return `${this.options.channel}:open:${breaker}`;
+  }
+
+  /** Applies every breaker another instance holds open now (startup, reconnect). */
+  private async catchUp(): Promise<void> {
+    const publisher = this.publisher;
+    if (publisher?.status !== 'ready' || this.subscriber?.status !== 'ready') return;
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await publisher.scan(cursor, 'MATCH', this.openKey('*'), 'COUNT', 200);
+        cursor = next;
+        if (keys.length === 0) continue;
+        for (const raw of await publisher.mget(...keys)) if (raw !== null) this.receive(raw);
+      } while (cursor !== '0' && this.publisher === publisher);
+    } catch (error) {
+      this.logRedisError(error as Error);
     }
   }
 
@@ -136,7 +165,13 @@ export class SharedBreakerState {
       ...(event.openForMs === undefined ? {} : { openForMs: event.openForMs }),
       at: Date.now(),
     };
-    publisher.publish(this.options.channel, JSON.stringify(message)).then(
+    const raw = JSON.stringify(message);
+    const key = this.openKey(breaker.name);
+    const batch = publisher.multi().publish(this.options.channel, raw);
+    if (event.to === 'closed') batch.del(key);
+    else if (event.openForMs === undefined) batch.set(key, raw);
+    else batch.set(key, raw, 'PX', Math.max(1, Math.ceil(event.openForMs)));
+    batch.exec().then(
       () => this.stats.published++,
       (error: Error) => {
         this.stats.publishFailures++;
