@@ -9,6 +9,7 @@ import {
   ResilienceRuntime,
   TimeoutError,
 } from '@ballast/resilience';
+import { RESOURCE_TRACKER, ResourceTrackerModule, type ResourceTracker } from '@ballast/tracker';
 import pg from 'pg';
 
 import { DATABASE_URL, REDIS_URL } from '../support/services.js';
@@ -60,6 +61,25 @@ describe('shutdown', () => {
     expect(opened.every((b) => b.engine.isShutdown && resetTimerOf(b.engine)?._destroyed === true)).toBe(true);
     expect(ResilienceHolder.current()).not.toBe(runtime);
     await expectNoNewHandles(snapshot);
+  });
+
+  it('shows its Redis clients (dead letters, shared state) to the tracker as long-lived, and releases them on close', async () => {
+    const app = await startApp(
+      {
+        deadLetter: { store: 'redis', redis: { url: REDIS_URL, keyPrefix: `ballast:test:${table}:dlq` } },
+        sharedState: { enabled: true, redisUrl: REDIS_URL, channel: `ballast:test:${table}:tracked` },
+      },
+      { imports: [ResourceTrackerModule.forRoot({ signals: { pollIntervalMs: 0 } })] },
+    );
+    const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
+    const ours = () =>
+      tracker
+        .list({ owner: 'ResilienceModule' })
+        .map((r) => `${r.type} ${String(r.details?.use)} ${r.longLived}`)
+        .sort();
+    expect(ours()).toEqual(['redis-client dead letters true', 'redis-client shared breaker state true']);
+    await app.close();
+    expect(ours()).toEqual([]);
   });
 
   it('evicts the least recently used key beyond maxKeys and shuts its breaker down', async () => {
