@@ -63,7 +63,7 @@ describe('shutdown', () => {
     await expectNoNewHandles(snapshot);
   });
 
-  it('shows its Redis clients (dead letters, shared state) to the tracker as long-lived, and releases them on close', async () => {
+  it('shows its Redis clients and retention timer to the tracker as long-lived, and releases them on close', async () => {
     const app = await startApp(
       {
         deadLetter: { store: 'redis', redis: { url: REDIS_URL, keyPrefix: `ballast:test:${table}:dlq` } },
@@ -77,7 +77,13 @@ describe('shutdown', () => {
         .list({ owner: 'ResilienceModule' })
         .map((r) => `${r.type} ${String(r.details?.use)} ${r.longLived}`)
         .sort();
-    expect(ours()).toEqual(['redis-client dead letters true', 'redis-client shared breaker state true']);
+    expect(ours()).toEqual([
+      'interval dead-letter retention true',
+      'redis-client dead letters true',
+      'redis-client shared breaker state true',
+    ]);
+    // The retention interval is one record, even though the tracker's timer signal saw it too.
+    expect(tracker.list({ type: 'interval' })).toHaveLength(1);
     await app.close();
     expect(ours()).toEqual([]);
   });

@@ -82,6 +82,22 @@ describe('child process and worker signals', () => {
     expect(tracker.list({ type: 'worker' })).toEqual([]);
   });
 
+  it('lets the owner of a long timer the signal saw declare it long-lived, as one record', async () => {
+    app = await start();
+    const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
+    const timer = setInterval(() => undefined, 3_600_000);
+    try {
+      expect(open(tracker, 'interval')).toHaveLength(1);
+      tracker.register(timer, { type: 'interval', owner: 'RetentionJob', longLived: true });
+      expect(tracker.list({ type: 'interval' })).toEqual([
+        expect.objectContaining({ owner: 'RetentionJob', longLived: true, details: { delayMs: 3_600_000 } }),
+      ]);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(tracker.list({ type: 'interval' })).toEqual([]);
+  });
+
   it('can be turned off, and puts the originals back on close', async () => {
     const { spawn, exec } = childProcess;
     const { Worker } = workerThreads;

@@ -131,6 +131,7 @@ export class ResilienceLifecycle implements OnModuleInit, OnApplicationShutdown 
     }, every);
     timer.unref();
     this.retentionTimer = timer;
+    this.track(timer, { type: 'interval', owner: 'ResilienceModule', details: { use: 'dead-letter retention' } });
     // Through @nestjs/schedule when the app has it, so the job is listed with the app's other jobs.
     if (this.scheduler && !this.scheduler.doesExist('interval', RETENTION_JOB)) {
       this.scheduler.addInterval(RETENTION_JOB, timer);

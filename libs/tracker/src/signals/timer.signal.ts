@@ -42,7 +42,7 @@ export function timerSignal(minDelayMs: number): ResourceSignal {
                   }
                 : callback;
             const timer = original[key].call(this, run, ms, ...args);
-            ref.handle = tracker.register(timer, { type, details: { delayMs: ms } });
+            ref.handle = tracker.registerObserved(timer, { type, details: { delayMs: ms } });
             handles.set(timer, ref.handle);
             return timer;
           };
