@@ -45,6 +45,8 @@ export interface ResourceRecord {
   maxLifetimeMs?: number;
   /** Set when a held-too-long leak was reported, so release can retract it. */
   leakReportedAt?: number;
+  /** Records of `parts`, released with this one. */
+  parts?: TrackedHandle[];
 }
 
 export interface LeakListener {
@@ -126,7 +128,21 @@ export class ResourceTracker implements ResourceRegistry {
     const known = this.observed.get(resource);
     if (known?.state === 'open') return this.refine(known, info);
     if (this.types && !this.types.has(info.type)) return NOOP_HANDLE;
-    return this.handleFor(this.record(resource, info));
+    const record = this.record(resource, info);
+    if (info.parts?.length) this.recordParts(record, info.parts);
+    return this.handleFor(record);
+  }
+
+  private recordParts(record: ResourceRecord, parts: readonly object[]): void {
+    record.parts = parts.map((part) =>
+      this.registerObserved(part, {
+        // What a signal already named it, else its class (a net.Socket is a `socket`).
+        type: this.observed.get(part)?.type ?? (part.constructor?.name.toLowerCase() || 'part'),
+        owner: record.owner,
+        longLived: record.longLived,
+        maxLifetimeMs: record.maxLifetimeMs,
+      }),
+    );
   }
 
   /**
@@ -174,6 +190,7 @@ export class ResourceTracker implements ResourceRegistry {
     record.longLived ||= info.longLived ?? false;
     record.maxLifetimeMs = info.maxLifetimeMs ?? record.maxLifetimeMs;
     if (info.details) this.annotateRecord(record, info.details);
+    if (info.parts?.length) this.recordParts(record, info.parts);
     return this.handleFor(record);
   }
 
@@ -192,6 +209,7 @@ export class ResourceTracker implements ResourceRegistry {
     const record = this.records.get(id);
     if (!record || record.state !== 'open') return;
     record.state = 'released';
+    for (const part of record.parts ?? []) part.release();
     this.records.delete(id);
     this.decrement(record.type);
     this.finalizer.unregister(record);

@@ -12,6 +12,11 @@ export interface ResourceInfo {
   readonly details?: Readonly<Record<string, unknown>>;
   /** Expected to live as long as the app: never reported as held too long. */
   readonly longLived?: boolean;
+  /**
+   * Objects that belong to this resource, such as a connection's socket: recorded with the same
+   * owner and lifetime, released with it, so the tracker's own signals do not report them apart.
+   */
+  readonly parts?: readonly object[];
 }
 
 export interface ResourceHandle {

@@ -2,6 +2,7 @@ import type { ResourceHandle, ResourceRegistry } from '@ballast/core';
 import pg from 'pg';
 
 import { destroyPgConnection, endPgClient } from './pg-client.factory.js';
+import { socketParts } from '../resource-pool/resource-parts.js';
 
 /**
  * One connection kept outside the pool, for health checks and server facts (max_connections).
@@ -61,7 +62,12 @@ export class ReservedConnection {
       }
       this.client = client;
       this.handle = this.registry?.tracking
-        ? this.registry.register(client, { type: 'db-connection', owner: this.owner, longLived: true })
+        ? this.registry.register(client, {
+            type: 'db-connection',
+            owner: this.owner,
+            longLived: true,
+            parts: socketParts(client),
+          })
         : undefined;
       return client;
     })();

@@ -13,6 +13,7 @@ import type { RedisClientStats, RedisClientStatsSource } from '../pool.metrics.j
 import { jitteredBackoff } from '../resource-pool/backoff.js';
 import { ResourcePool } from '../resource-pool/resource-pool.js';
 import type { PoolLogger, PoolScheduler } from '../resource-pool/resource-pool.options.js';
+import { socketParts } from '../resource-pool/resource-parts.js';
 
 export interface RedisConnectionSettings {
   readonly name: string;
@@ -172,6 +173,7 @@ export class RedisConnection implements RedisClientStatsSource {
           type: 'redis-client',
           owner: `pool:redis:${this.settings.name}`,
           longLived: true,
+          parts: socketParts(this.client),
         })
       : undefined;
   }

@@ -491,7 +491,7 @@ describe('ResourcePool and the resource registry', () => {
     };
     const { pool } = makePool({ kind: 'database', resourceRegistry: registry, resourceType: 'db-connection' });
     const lease = await pool.acquire();
-    expect(registered).toEqual([{ type: 'db-connection', owner: 'pool:database:test', longLived: true }]);
+    expect(registered).toEqual([{ type: 'db-connection', owner: 'pool:database:test', longLived: true, parts: [] }]);
     lease.destroy();
     expect(released).toEqual(['r1']);
   });

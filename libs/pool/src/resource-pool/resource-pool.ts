@@ -18,6 +18,7 @@ import {
   type ResourcePoolOptions,
 } from './resource-pool.options.js';
 import { Waiter, WaiterQueue } from './waiter-queue.js';
+import { socketParts } from './resource-parts.js';
 
 const OPEN = 0;
 const DRAINING = 1;
@@ -388,6 +389,7 @@ export class ResourcePool<T> implements LeaseOwner<T> {
         type: this.options.resourceType,
         owner: `pool:${this.kind}:${this.name}`,
         longLived: true,
+        parts: socketParts(resource),
       });
     }
     this.hooks.created?.(resource);
