@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BallastCoreModule } from '@ballast/core';
 import { PoolModule, PoolRegistry } from '@ballast/pool';
-import { RESOURCE_TRACKER, ResourceTrackerModule, type ResourceTracker } from '@ballast/tracker';
+import { RESOURCE_TRACKER, type ResourceTracker } from '@ballast/tracker';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 
 import { DATABASE_URL, REDIS_URL } from '../support/services.js';
+import { startTrackerApp } from './tracker-test.app.js';
 
 describe('tracker and pools together', () => {
   let app: INestApplication | undefined;
@@ -15,18 +14,12 @@ describe('tracker and pools together', () => {
   });
 
   it("files a pooled connection's socket under its pool, long-lived, so it is never reported as a leak", async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        BallastCoreModule.forRoot({ metrics: { defaultMetrics: false } }),
-        ResourceTrackerModule.forRoot({ signals: { pollIntervalMs: 0 } }),
-        PoolModule.forRoot({
-          databases: { main: { url: DATABASE_URL, minSize: 1, maxSize: 4 } },
-          redis: { cache: { url: REDIS_URL, minSize: 1 } },
-        }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await startTrackerApp({ signals: { pollIntervalMs: 0 } }, [
+      PoolModule.forRoot({
+        databases: { main: { url: DATABASE_URL, minSize: 1, maxSize: 4 } },
+        redis: { cache: { url: REDIS_URL, minSize: 1 } },
+      }),
+    ]);
     const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
     const pools = app.get(PoolRegistry);
     // Grow the database pool while the tracker's socket signal is on: these sockets are new.

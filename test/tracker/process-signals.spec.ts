@@ -5,23 +5,14 @@ import type { AddressInfo } from 'node:net';
 import workerThreads from 'node:worker_threads';
 
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BallastCoreModule } from '@ballast/core';
-import { RESOURCE_TRACKER, ResourceTrackerModule, type ResourceTracker } from '@ballast/tracker';
+import { RESOURCE_TRACKER, type ResourceTracker } from '@ballast/tracker';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { Pool as UndiciPool } from 'undici';
 
-async function start(signals: { childProcesses?: boolean; workers?: boolean } = {}): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      BallastCoreModule.forRoot({ metrics: { defaultMetrics: false } }),
-      ResourceTrackerModule.forRoot({ signals: { ...signals, pollIntervalMs: 0 } }),
-    ],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
-}
+import { startTrackerApp } from './tracker-test.app.js';
+
+const start = (signals: { childProcesses?: boolean; workers?: boolean } = {}): Promise<INestApplication> =>
+  startTrackerApp({ signals: { ...signals, pollIntervalMs: 0 } });
 
 /** Open and not declared long-lived: what a scan could report. */
 const open = (tracker: ResourceTracker, type: string) => tracker.list({ type }).filter((r) => !r.longLived);

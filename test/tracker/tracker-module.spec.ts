@@ -1,37 +1,23 @@
 import fs from 'node:fs';
 
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BallastCoreModule, HealthContributorRegistry, RESOURCE_REGISTRY, type ResourceRegistry } from '@ballast/core';
+import { HealthContributorRegistry, RESOURCE_REGISTRY, type ResourceRegistry } from '@ballast/core';
 import { expectNoOpenHandlesAfter } from '@ballast/core/testing';
 import {
   expectNoLeakedResources,
   LeakedResourcesError,
   RESOURCE_TRACKER,
-  ResourceTrackerModule,
   ResourceTrackerService,
   trackerOptions,
   tracked,
   type ResourceTracker,
-  type ResourceTrackerModuleOptions,
 } from '@ballast/tracker';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import request from 'supertest';
 
 import { DATABASE_URL } from '../support/services.js';
-
-async function start(options: ResourceTrackerModuleOptions): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      BallastCoreModule.forRoot({ performanceApi: { enabled: true }, metrics: { defaultMetrics: false } }),
-      ResourceTrackerModule.forRoot(options),
-    ],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
-}
+import { startTrackerApp } from './tracker-test.app.js';
 
 describe('ResourceTrackerModule', () => {
   let app: INestApplication | undefined;
@@ -42,7 +28,7 @@ describe('ResourceTrackerModule', () => {
   });
 
   it('installs itself behind RESOURCE_REGISTRY and serves leaks, stats, metrics and health', async () => {
-    app = await start({ leaks: { maxLifetimeMs: 60_000 }, stacks: { sampling: 'all' } });
+    app = await startTrackerApp({ leaks: { maxLifetimeMs: 60_000 }, stacks: { sampling: 'all' } });
     const registry = app.get<ResourceRegistry>(RESOURCE_REGISTRY);
     expect(registry.tracking).toBe(true);
     const client = new pg.Client({ connectionString: DATABASE_URL });
@@ -94,7 +80,7 @@ describe('ResourceTrackerModule', () => {
   });
 
   it('counts a retraction when a reported resource is released', async () => {
-    app = await start({ leaks: { maxLifetimeMs: 1 } });
+    app = await startTrackerApp({ leaks: { maxLifetimeMs: 1 } });
     const resource = {};
     const handle = app.get<ResourceRegistry>(RESOURCE_REGISTRY).register(resource, { type: 'lock', owner: 'Jobs' });
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -108,7 +94,7 @@ describe('ResourceTrackerModule', () => {
   });
 
   it('turns a forecast exhaustion into a degraded health and a critical recommendation', async () => {
-    app = await start({ forecast: { limits: { 'db-connection': 50 }, horizonMs: 30 * 60_000 } });
+    app = await startTrackerApp({ forecast: { limits: { 'db-connection': 50 }, horizonMs: 30 * 60_000 } });
     const service = app.get(ResourceTrackerService);
     // Time compressed: one sample per 10 s, one connection more each time, none closed.
     const t0 = Date.now() - 20 * 10_000;
@@ -128,9 +114,11 @@ describe('ResourceTrackerModule', () => {
   });
 
   it('stops start-up on a bad option and on a dependency cycle, naming them', async () => {
-    await expect(start({ scan: { intervalMs: 5 } })).rejects.toThrow(/ResourceTrackerModule.*scan\.intervalMs/s);
-    await expect(start({ stacks: { sampling: 'some' as never } })).rejects.toThrow(/stacks\.sampling/);
-    await expect(start({ dependencies: { api: ['db'], db: ['secrets'], secrets: ['api'] } })).rejects.toThrow(
+    await expect(startTrackerApp({ scan: { intervalMs: 5 } })).rejects.toThrow(
+      /ResourceTrackerModule.*scan\.intervalMs/s,
+    );
+    await expect(startTrackerApp({ stacks: { sampling: 'some' as never } })).rejects.toThrow(/stacks\.sampling/);
+    await expect(startTrackerApp({ dependencies: { api: ['db'], db: ['secrets'], secrets: ['api'] } })).rejects.toThrow(
       /dependency cycle (api|db|secrets) -> .* -> .*/,
     );
   });
@@ -146,7 +134,7 @@ describe('ResourceTrackerModule', () => {
   });
 
   it('tears down registered resources in reverse dependency order on close', async () => {
-    app = await start({ dependencies: { 'orders-repo': ['db-pool'], 'db-pool': ['socket-server'] } });
+    app = await startTrackerApp({ dependencies: { 'orders-repo': ['db-pool'], 'db-pool': ['socket-server'] } });
     const closed: string[] = [];
     const service = app.get(ResourceTrackerService);
     for (const name of ['socket-server', 'orders-repo', 'db-pool'])
@@ -160,7 +148,11 @@ describe('ResourceTrackerModule', () => {
     const originalOpen = fs.promises.open;
     const originalSetInterval = globalThis.setInterval;
     await expectNoOpenHandlesAfter(async () => {
-      const started = await start({ level: 'debug', scan: { intervalMs: 100 }, signals: { pollIntervalMs: 100 } });
+      const started = await startTrackerApp({
+        level: 'debug',
+        scan: { intervalMs: 100 },
+        signals: { pollIntervalMs: 100 },
+      });
       const file = await fs.promises.open(new URL(import.meta.url).pathname, 'r');
       await file.close();
       await request(started.getHttpServer()).get('/api/performance/resources/stats').expect(200);
@@ -172,7 +164,7 @@ describe('ResourceTrackerModule', () => {
   });
 
   it('gives users a goleak-style check that lists leftovers with their creation site', async () => {
-    app = await start({ stacks: { sampling: 'all' } });
+    app = await startTrackerApp({ stacks: { sampling: 'all' } });
     const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
     const clean = await fs.promises.open(new URL(import.meta.url).pathname, 'r');
     await clean.close();

@@ -125,10 +125,23 @@ export class ResourceTracker implements ResourceRegistry {
    * lifetime, details) and gets its handle.
    */
   register(resource: object, info: TrackOptions): TrackedHandle {
+    return this.add(resource, info, false);
+  }
+
+  /**
+   * What signals call: like `register`, and a later `register` of the same object refines this
+   * record. Kept apart because the index costs about 1 µs a call, too much for every registration.
+   */
+  registerObserved(resource: object, info: TrackOptions): TrackedHandle {
+    return this.add(resource, info, true);
+  }
+
+  private add(resource: object, info: TrackOptions, observe: boolean): TrackedHandle {
     const known = this.observed.get(resource);
     if (known?.state === 'open') return this.refine(known, info);
     if (this.types && !this.types.has(info.type)) return NOOP_HANDLE;
     const record = this.record(resource, info);
+    if (observe) this.observed.set(resource, record);
     if (info.parts?.length) this.recordParts(record, info.parts);
     return this.handleFor(record);
   }
@@ -143,19 +156,6 @@ export class ResourceTracker implements ResourceRegistry {
         maxLifetimeMs: record.maxLifetimeMs,
       }),
     );
-  }
-
-  /**
-   * What signals call: like `register`, and a later `register` of the same object refines this
-   * record. Kept apart because the index costs about 1 µs a call, too much for every registration.
-   */
-  registerObserved(resource: object, info: TrackOptions): TrackedHandle {
-    const known = this.observed.get(resource);
-    if (known?.state === 'open') return this.refine(known, info);
-    if (this.types && !this.types.has(info.type)) return NOOP_HANDLE;
-    const record = this.record(resource, info);
-    this.observed.set(resource, record);
-    return this.handleFor(record);
   }
 
   private record(resource: object, info: TrackOptions): ResourceRecord {

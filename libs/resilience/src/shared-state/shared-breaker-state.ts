@@ -168,9 +168,12 @@ export class SharedBreakerState {
     const raw = JSON.stringify(message);
     const key = this.openKey(breaker.name);
     const batch = publisher.multi().publish(this.options.channel, raw);
-    if (event.to === 'closed') batch.del(key);
-    else if (event.openForMs === undefined) batch.set(key, raw);
-    else batch.set(key, raw, 'PX', Math.max(1, Math.ceil(event.openForMs)));
+    // An open key always expires: one left by an instance that died must not hold others open.
+    if (event.to === 'open' && event.openForMs !== undefined) {
+      batch.set(key, raw, 'PX', Math.max(1, Math.ceil(event.openForMs)));
+    } else {
+      batch.del(key);
+    }
     batch.exec().then(
       () => this.stats.published++,
       (error: Error) => {

@@ -5,6 +5,10 @@ import type { Socket } from 'node:net';
 import type { TrackedHandle } from '../resource-tracker.js';
 import type { ResourceSignal } from './signal.interface.js';
 
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
 /** A URL without its query string or credentials, which may carry secrets. */
 function requestTarget(request: ClientRequest): string {
   const path = request.path.split('?', 1)[0];
@@ -24,15 +28,15 @@ function requestTarget(request: ClientRequest): string {
 export const socketSignal: ResourceSignal = {
   name: 'sockets',
   start(tracker) {
-    const handles = new WeakMap<Socket, TrackedHandle>();
-    const watch = (socket: Socket, handle: TrackedHandle): void => {
-      handles.set(socket, handle);
+    // Client sockets not yet named by a request or an origin.
+    const unnamed = new WeakMap<Socket, TrackedHandle>();
+    const releaseOnClose = (socket: Socket, handle: TrackedHandle): void => {
       socket.once('close', () => handle.release());
     };
     const describe = (socket: Socket | null | undefined, details: Record<string, unknown>): void => {
-      const handle = socket && handles.get(socket);
+      const handle = socket && unnamed.get(socket);
       if (!handle) return;
-      handles.delete(socket);
+      unnamed.delete(socket);
       handle.annotate(details);
     };
 
@@ -40,21 +44,19 @@ export const socketSignal: ResourceSignal = {
       const socket = (message as { socket?: Socket }).socket;
       if (!socket || socket.destroyed) return;
       const handle = tracker.registerObserved(socket, { type: 'socket' });
-      socket.once('connect', () => {
-        handle.annotate({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` });
-      });
-      watch(socket, handle);
+      socket.once('connect', () => handle.annotate({ remote: remoteOf(socket) }));
+      unnamed.set(socket, handle);
+      releaseOnClose(socket, handle);
     };
     const onServerSocket = (message: unknown): void => {
       const socket = (message as { socket?: Socket }).socket;
       if (!socket || socket.destroyed) return;
-      const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
       const handle = tracker.registerObserved(socket, {
         type: 'server-socket',
         longLived: true,
-        details: { remote, local: socket.localPort },
+        details: { remote: remoteOf(socket), local: socket.localPort },
       });
-      socket.once('close', () => handle.release());
+      releaseOnClose(socket, handle);
     };
     const onHttpRequest = (message: unknown): void => {
       const request = (message as { request?: ClientRequest }).request;
