@@ -1,23 +1,50 @@
 import fs from 'node:fs';
 
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { HealthContributorRegistry, RESOURCE_REGISTRY, type ResourceRegistry } from '@ballast/core';
+import { BallastCoreModule, HealthContributorRegistry, RESOURCE_REGISTRY, type ResourceRegistry } from '@ballast/core';
 import { expectNoOpenHandlesAfter } from '@ballast/core/testing';
 import {
   expectNoLeakedResources,
   LeakedResourcesError,
   RESOURCE_TRACKER,
+  ResourceOwnerInterceptor,
+  ResourceTrackerModule,
   ResourceTrackerService,
   trackerOptions,
   tracked,
   type ResourceTracker,
 } from '@ballast/tracker';
-import type { INestApplication } from '@nestjs/common';
+import { Controller, Get, Inject, UseInterceptors, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import request from 'supertest';
 
 import { DATABASE_URL } from '../support/services.js';
 import { startTrackerApp } from './tracker-test.app.js';
+
+@UseInterceptors(ResourceOwnerInterceptor)
+@Controller('exports')
+class ExportController {
+  constructor(@Inject(RESOURCE_TRACKER) private readonly tracker: ResourceTracker) {}
+
+  /** Opens after an await, as a handler does after a query: only an async context can see the owner. */
+  @Get()
+  async start(): Promise<{ id: string }> {
+    await new Promise((resolve) => setImmediate(resolve));
+    // Recorded by the FileHandle signal, which names no owner of its own.
+    const file = await fs.promises.open(new URL(import.meta.url).pathname, 'r');
+    const cursor = tracked(
+      { rows: [] as number[] },
+      { type: 'cursor', registry: this.tracker, close: () => undefined },
+    );
+    openedByRequests.push(
+      () => file.close(),
+      () => cursor.close(),
+    );
+    return { id: cursor.id };
+  }
+}
+const openedByRequests: Array<() => Promise<void>> = [];
 
 describe('ResourceTrackerModule', () => {
   let app: INestApplication | undefined;
@@ -161,6 +188,26 @@ describe('ResourceTrackerModule', () => {
     });
     expect(fs.promises.open).toBe(originalOpen);
     expect(globalThis.setInterval).toBe(originalSetInterval);
+  });
+
+  it('attributes what a handler opens after its awaits to Controller.handler with ResourceOwnerInterceptor', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [BallastCoreModule.forRoot({ metrics: { defaultMetrics: false } }), ResourceTrackerModule.forRoot({})],
+      controllers: [ExportController],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    const tracker = app.get<ResourceTracker>(RESOURCE_TRACKER);
+    const response = await request(app.getHttpServer()).get('/exports').expect(200);
+    const opened = tracker.list({ owner: 'ExportController.start' });
+    expect(opened.map((r) => r.type).sort()).toEqual(['cursor', 'file-handle']);
+    expect(opened.map((r) => r.id)).toContain(response.body.id);
+    // Outside a request, nothing is attributed to it.
+    const outside = tracked({}, { type: 'cursor', registry: tracker, close: () => undefined });
+    expect(tracker.list({ owner: 'ExportController.start' })).toHaveLength(2);
+    await outside.close();
+    for (const close of openedByRequests.splice(0)) await close();
+    expect(tracker.list({ owner: 'ExportController.start' })).toEqual([]);
   });
 
   it('gives users a goleak-style check that lists leftovers with their creation site', async () => {

@@ -2,6 +2,7 @@ import './dispose-symbols.js';
 
 export { ResourceTrackerModule } from './tracker.module.js';
 export { ResourceTrackerService } from './resource-tracker.service.js';
+export { ResourceOwnerInterceptor } from './resource-owner.interceptor.js';
 export { RESOURCE_TRACKER, RESOURCE_TRACKER_OPTIONS } from './tracker.constants.js';
 export { trackerOptions, type ResourceTrackerModuleOptions, type ResourceTrackerOptions } from './tracker.options.js';
 

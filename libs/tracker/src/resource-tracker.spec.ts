@@ -71,6 +71,12 @@ describe('ResourceTracker', () => {
     (() => {
       tracker.register({ payload: new Array(100).fill(1) }, { type: 'user-object', owner: 'Jobs' });
     })();
+    // Until a scan, the tracker holds what it was given (most is released before one).
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(tracker.stats.collectedWithoutClose).toBe(0);
+    expect(tracker.scan().collectedWithoutClose).toBe(0);
     await new Promise((resolve) => setImmediate(resolve));
     gc();
     // FinalizationRegistry callbacks run in a task of their own after the collection.
@@ -92,6 +98,42 @@ describe('ResourceTracker', () => {
     const ignored = tracker.register({}, { type: 'socket' });
     expect(ignored.id).toBe('untracked');
     expect(tracker.list({ type: 'socket' })).toEqual([]);
+  });
+
+  it('samples up to N stacks a second for each type, so a rare type keeps its stacks beside a busy one', () => {
+    const time = clock();
+    const tracker = new ResourceTracker({ defaultMaxLifetimeMs: 1, stackSampling: { perSecond: 10 }, now: time.now });
+    const keep: object[] = [];
+    const burst = (type: string, n: number) => {
+      for (let i = 0; i < n; i++) tracker.register(keep[keep.push({}) - 1]!, { type });
+    };
+    const stacksOf = (type: string) => tracker.list({ type }).filter((r) => r.stack !== undefined).length;
+    burst('busy', 25);
+    burst('rare', 2);
+    expect([stacksOf('busy'), stacksOf('rare')]).toEqual([10, 2]);
+    time.advance(999);
+    burst('busy', 5);
+    expect(stacksOf('busy')).toBe(10);
+    time.advance(1);
+    burst('busy', 15);
+    expect(stacksOf('busy')).toBe(20);
+  });
+
+  it('never reports what is not collectable as collected, and does not hold it', async () => {
+    const tracker = new ResourceTracker({ defaultMaxLifetimeMs: 60_000 });
+    const gone = new FinalizationRegistry<void>(() => collected++);
+    let collected = 0;
+    (() => {
+      const timerLike = { payload: new Array(100).fill(1) };
+      tracker.register(timerLike, { type: 'timer', collectable: false });
+      gone.register(timerLike);
+    })();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(collected).toBe(1);
+    expect(tracker.scan().collectedWithoutClose).toBe(0);
+    expect(tracker.list({ type: 'timer' })).toHaveLength(1);
   });
 
   it('redacts details and keeps a bounded, queryable audit trail', () => {

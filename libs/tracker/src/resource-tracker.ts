@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import { redact, type LeakQuery, type ResourceHandle, type ResourceLeak, type ResourceRegistry } from '@ballast/core';
 
 import { AuditTrail } from './audit-trail.js';
@@ -5,12 +7,14 @@ import { CreationStackSampler } from './creation-stack.js';
 import type {
   LeakRetraction,
   LifetimeLimit,
-  ResourceState,
   ScanResult,
   StackSampling,
   TrackedResourceView,
   TrackOptions,
 } from './interfaces/tracked-resource.interface.js';
+import { TrackedRecord, type RecordKeeper, type TrackedHandle, type TypeCount } from './tracked-record.js';
+
+export type { TrackedHandle } from './tracked-record.js';
 
 export interface ResourceTrackerConfig {
   /** Held longer than this (ms) without a more specific limit: reported as a leak. */
@@ -24,29 +28,6 @@ export interface ResourceTrackerConfig {
   readonly keepCollectedLeaks?: number;
   /** Clock, replaceable so tests can compress time. */
   readonly now?: () => number;
-}
-
-/** The tracker's handle: disposable, so `using handle = tracker.register(...)` releases it. */
-export interface TrackedHandle extends ResourceHandle, Disposable {
-  readonly type: string;
-  readonly owner?: string;
-  declareLongLived(): void;
-}
-
-export interface ResourceRecord {
-  readonly id: string;
-  type: string;
-  owner?: string;
-  readonly createdAt: number;
-  readonly stack?: string;
-  details?: Readonly<Record<string, unknown>>;
-  state: ResourceState;
-  longLived: boolean;
-  maxLifetimeMs?: number;
-  /** Set when a held-too-long leak was reported, so release can retract it. */
-  leakReportedAt?: number;
-  /** Records of `parts`, released with this one. */
-  parts?: TrackedHandle[];
 }
 
 export interface LeakListener {
@@ -64,29 +45,53 @@ const NOOP_HANDLE: TrackedHandle = Object.freeze({
 });
 
 /**
- * The registry of tracked resources. Records never hold their resource: a `FinalizationRegistry`
- * reports one dropped without close once the GC has collected it. (A `WeakRef` per record would let
- * a scan check too, but it cost 1.4 µs a registration, and each scan's `deref()` kept every
- * resource alive through any collection whose marking was under way.)
+ * Details as given when every value is a primitive, which is what signals pass: they are redacted
+ * when read, which keeps redaction off the registration path. Anything else is redacted (and so
+ * copied) at once, so a record never holds an object the caller handed in.
  */
-export class ResourceTracker implements ResourceRegistry {
+function detailsOf(details: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  for (const key in details) {
+    const value = details[key];
+    if (typeof value === 'function' || (typeof value === 'object' && value !== null)) {
+      return redact(details) as Record<string, unknown>;
+    }
+  }
+  return details;
+}
+
+function redactedDetails(record: TrackedRecord): Readonly<Record<string, unknown>> | undefined {
+  return record.details && (redact(record.details) as Record<string, unknown>);
+}
+
+/**
+ * The registry of tracked resources. Open records form a list, oldest first: registering and
+ * releasing are a few pointer writes, with no id string, map or hash on the way. A record holds its
+ * resource only until the next scan; from then a `FinalizationRegistry` watches it and reports it
+ * if the GC collects it unclosed. (A `WeakRef` per record would let a scan check too, but it cost
+ * 1.4 µs a registration, and each scan's `deref()` kept every resource alive through any collection
+ * whose marking was under way.)
+ */
+export class ResourceTracker implements ResourceRegistry, RecordKeeper {
   readonly tracking = true;
   readonly audit: AuditTrail;
 
-  private readonly records = new Map<string, ResourceRecord>();
+  private oldest: TrackedRecord | undefined;
+  private newest: TrackedRecord | undefined;
+  private openTotal = 0;
   /** Records the signals made (workers, sockets ...), so their owner's registration refines them. */
-  private readonly observed = new WeakMap<object, ResourceRecord>();
-  private readonly openByType = new Map<string, number>();
+  private readonly observed = new WeakMap<object, TrackedRecord>();
+  private readonly counts = new Map<string, TypeCount>();
   private readonly collected: ResourceLeak[] = [];
   private readonly retractions: LeakRetraction[] = [];
   private readonly listeners = new Set<LeakListener>();
   private readonly stacks: CreationStackSampler;
-  private readonly finalizer: FinalizationRegistry<string>;
+  private readonly finalizer: FinalizationRegistry<TrackedRecord>;
   private readonly types?: ReadonlySet<string>;
   private readonly limits: LifetimeLimit[];
   private readonly now: () => number;
-  private nextId = 0;
+  private nextSeq = 0;
   private owner?: string;
+  private context?: AsyncLocalStorage<string>;
   private leakTotal = 0;
   private retractionTotal = 0;
   private collectedSinceScan = 0;
@@ -97,12 +102,12 @@ export class ResourceTracker implements ResourceRegistry {
     this.types = config.types?.length ? new Set(config.types) : undefined;
     this.limits = [...(config.limits ?? [])];
     this.now = config.now ?? Date.now;
-    this.finalizer = new FinalizationRegistry((id) => this.onCollected(id));
+    this.finalizer = new FinalizationRegistry((record) => this.onCollected(record));
   }
 
-  /** The owner resources get when created inside `runAs` (signals read it at creation). */
+  /** The owner resources get when created inside `runAs` or `runAsAsync` (signals read it at creation). */
   get currentOwner(): string | undefined {
-    return this.owner;
+    return this.owner ?? this.context?.getStore();
   }
 
   /**
@@ -117,6 +122,18 @@ export class ResourceTracker implements ResourceRegistry {
     } finally {
       this.owner = previous;
     }
+  }
+
+  /**
+   * Like `runAs`, and the owner follows `fn` across its awaits: what the async flow opens later is
+   * attributed too (a nested `runAs` still wins). Uses an AsyncLocalStorage created on first use,
+   * which on Node 20 costs every await in the process from then on (FINDINGS: 2.6x on awaits,
+   * 1.12x CPU per request), so it is opt-in: for hunting a leak's owner, or on a runtime where
+   * AsyncLocalStorage is cheap.
+   */
+  runAsAsync<T>(owner: string, fn: () => T): T {
+    this.context ??= new AsyncLocalStorage<string>();
+    return this.context.run(owner, fn);
   }
 
   /**
@@ -143,10 +160,10 @@ export class ResourceTracker implements ResourceRegistry {
     const record = this.record(resource, info);
     if (observe) this.observed.set(resource, record);
     if (info.parts?.length) this.recordParts(record, info.parts);
-    return this.handleFor(record);
+    return record;
   }
 
-  private recordParts(record: ResourceRecord, parts: readonly object[]): void {
+  private recordParts(record: TrackedRecord, parts: readonly object[]): void {
     record.parts = parts.map((part) =>
       this.registerObserved(part, {
         // What a signal already named it, else its class (a net.Socket is a `socket`).
@@ -158,83 +175,121 @@ export class ResourceTracker implements ResourceRegistry {
     );
   }
 
-  private record(resource: object, info: TrackOptions): ResourceRecord {
-    this.nextId += 1;
-    const id = `${info.type}#${this.nextId}`;
-    const record: ResourceRecord = {
-      id,
-      type: info.type,
-      owner: info.owner ?? this.owner,
-      createdAt: this.now(),
-      stack: this.stacks.sample(),
-      details: info.details ? (redact(info.details) as Record<string, unknown>) : undefined,
-      state: 'open',
-      longLived: info.longLived ?? false,
-      maxLifetimeMs: info.maxLifetimeMs,
-    };
-    this.records.set(id, record);
-    this.openByType.set(info.type, (this.openByType.get(info.type) ?? 0) + 1);
-    // The record is the unregister token: it holds the resource weakly, so this keeps nothing alive.
-    this.finalizer.register(resource, id, record);
-    this.audit.record('create', id, record.type, record.owner);
+  private record(resource: object, info: TrackOptions): TrackedRecord {
+    const type = info.type;
+    const counter = this.countOf(type);
+    const now = this.now();
+    const collectable = info.collectable ?? true;
+    const record = new TrackedRecord(
+      this,
+      type,
+      ++this.nextSeq,
+      type,
+      counter,
+      info.owner ?? this.currentOwner,
+      now,
+      this.stacks.sample(counter, now),
+      info.details && detailsOf(info.details),
+      info.longLived ?? false,
+      info.maxLifetimeMs,
+      collectable,
+    );
+    counter.open += 1;
+    this.openTotal += 1;
+    if (this.newest) {
+      this.newest.next = record;
+      record.prev = this.newest;
+    } else {
+      this.oldest = record;
+    }
+    this.newest = record;
+    // Held until the next scan gives it to the FinalizationRegistry: most resources are released
+    // before then, and never pay for a registration there (a weak cell, and scavenges that must
+    // visit it) nor for the unregistration.
+    if (collectable) record.held = resource;
+    this.audit.record('create', record, now);
     return record;
   }
 
-  private refine(record: ResourceRecord, info: TrackOptions): TrackedHandle {
+  private countOf(type: string): TypeCount {
+    let count = this.counts.get(type);
+    if (!count) {
+      count = { open: 0, stackWindowStart: Number.NEGATIVE_INFINITY, stacksInWindow: 0 };
+      this.counts.set(type, count);
+    }
+    return count;
+  }
+
+  private refine(record: TrackedRecord, info: TrackOptions): TrackedHandle {
     if (info.type !== record.type) {
-      this.decrement(record.type);
+      record.counter.open -= 1;
       record.type = info.type;
-      this.openByType.set(info.type, (this.openByType.get(info.type) ?? 0) + 1);
+      record.counter = this.countOf(info.type);
+      record.counter.open += 1;
     }
     record.owner = info.owner ?? record.owner;
     record.longLived ||= info.longLived ?? false;
     record.maxLifetimeMs = info.maxLifetimeMs ?? record.maxLifetimeMs;
     if (info.details) this.annotateRecord(record, info.details);
     if (info.parts?.length) this.recordParts(record, info.parts);
-    return this.handleFor(record);
+    return record;
   }
 
-  private handleFor(record: ResourceRecord): TrackedHandle {
-    return new RecordHandle(this, record);
+  /** @internal what a record's `annotate` calls. */
+  annotateRecord(record: TrackedRecord, details: Readonly<Record<string, unknown>>): void {
+    if (record.state === 'open') record.details = { ...record.details, ...detailsOf(details) };
   }
 
-  /** @internal used by handles. */
-  annotateRecord(record: ResourceRecord, details: Readonly<Record<string, unknown>>): void {
-    if (record.state === 'open')
-      record.details = { ...record.details, ...(redact(details) as Record<string, unknown>) };
+  /** @internal what a record's `release` calls: marks it closed and retracts an earlier leak report. */
+  releaseRecord(record: TrackedRecord): void {
+    if (record.state !== 'open') return;
+    this.unlink(record, 'released');
+    if (record.held) record.held = undefined;
+    else if (record.collectable) this.finalizer.unregister(record);
+    const now = this.now();
+    this.audit.record('release', record, now);
+    if (record.parts) for (const part of record.parts) part.release();
+    if (record.leakReportedAt !== undefined) this.retract(record, now);
   }
 
-  /** Marks a resource closed; a leak reported for it earlier is retracted. Harmless twice. */
-  release(id: string): void {
-    const record = this.records.get(id);
-    if (!record || record.state !== 'open') return;
-    record.state = 'released';
-    for (const part of record.parts ?? []) part.release();
-    this.records.delete(id);
-    this.decrement(record.type);
-    this.finalizer.unregister(record);
-    this.audit.record('release', id, record.type, record.owner);
-    if (record.leakReportedAt !== undefined) {
-      const heldMs = this.now() - record.createdAt;
-      const retraction: LeakRetraction = {
-        id,
-        type: record.type,
-        owner: record.owner,
-        heldMs,
-        message: `released after ${formatDuration(heldMs)}`,
-      };
-      this.retractionTotal += 1;
-      this.retractions.push(retraction);
-      if (this.retractions.length > 100) this.retractions.shift();
-      this.audit.record('retract', id, record.type, record.owner, retraction.message);
-      for (const listener of this.listeners) listener.onRetract?.(retraction);
-    }
+  private unlink(record: TrackedRecord, state: 'released' | 'collected'): void {
+    record.state = state;
+    record.counter.open -= 1;
+    this.openTotal -= 1;
+    const { prev, next } = record;
+    if (prev) prev.next = next;
+    else this.oldest = next;
+    if (next) next.prev = prev;
+    else this.newest = prev;
+    record.prev = record.next = undefined;
+  }
+
+  private retract(record: TrackedRecord, now: number): void {
+    const heldMs = now - record.createdAt;
+    const retraction: LeakRetraction = {
+      id: record.id,
+      type: record.type,
+      owner: record.owner,
+      heldMs,
+      message: `released after ${formatDuration(heldMs)}`,
+    };
+    this.retractionTotal += 1;
+    this.retractions.push(retraction);
+    if (this.retractions.length > 100) this.retractions.shift();
+    this.audit.record('retract', record, now, retraction.message);
+    for (const listener of this.listeners) listener.onRetract?.(retraction);
   }
 
   /** Marks a resource (by handle or id) as expected to live as long as the app. */
   declareLongLived(handleOrId: ResourceHandle | string): void {
-    const record = this.records.get(typeof handleOrId === 'string' ? handleOrId : handleOrId.id);
-    if (record) record.longLived = true;
+    if (handleOrId instanceof TrackedRecord) {
+      handleOrId.declareLongLived();
+      return;
+    }
+    const id = typeof handleOrId === 'string' ? handleOrId : handleOrId.id;
+    for (let record = this.oldest; record; record = record.next) {
+      if (record.id === id) record.declareLongLived();
+    }
   }
 
   /** Adds a lifetime limit; the most specific one wins (owner+type, then owner, then type). */
@@ -252,7 +307,8 @@ export class ResourceTracker implements ResourceRegistry {
   /**
    * Looks at every open record once: held past its limit -> held-too-long (reported once,
    * retracted if it is released later). Also counts what was collected without close since the
-   * last scan.
+   * last scan, and hands what is still open to the FinalizationRegistry and lets go of it, so a
+   * resource dropped without close is reported once the GC has collected it, after this scan.
    */
   scan(): ScanResult {
     const now = this.now();
@@ -260,7 +316,11 @@ export class ResourceTracker implements ResourceRegistry {
     // Collected records were reported by the FinalizationRegistry as the GC found them.
     const collected = this.collectedSinceScan;
     this.collectedSinceScan = 0;
-    for (const record of this.records.values()) {
+    for (let record = this.oldest; record; record = record.next) {
+      if (record.held) {
+        this.finalizer.register(record.held, record, record);
+        record.held = undefined;
+      }
       if (record.longLived || record.leakReportedAt !== undefined) continue;
       if (now - record.createdAt > this.limitFor(record)) {
         record.leakReportedAt = now;
@@ -279,7 +339,7 @@ export class ResourceTracker implements ResourceRegistry {
   detectLeaks(query: LeakQuery = {}): ResourceLeak[] {
     const now = this.now();
     const out: ResourceLeak[] = [];
-    for (const record of this.records.values()) {
+    for (let record = this.oldest; record; record = record.next) {
       if (record.longLived) continue;
       const limit = query.maxLifetimeMs ?? this.limitFor(record);
       if (now - record.createdAt > limit) out.push(this.leakOf(record, 'held-too-long', now));
@@ -291,7 +351,7 @@ export class ResourceTracker implements ResourceRegistry {
   list(filter: { owner?: string; type?: string } = {}): TrackedResourceView[] {
     const now = this.now();
     const out: TrackedResourceView[] = [];
-    for (const record of this.records.values()) {
+    for (let record = this.oldest; record; record = record.next) {
       if (filter.owner !== undefined && record.owner !== filter.owner) continue;
       if (filter.type !== undefined && record.type !== filter.type) continue;
       out.push({
@@ -303,19 +363,21 @@ export class ResourceTracker implements ResourceRegistry {
         state: record.state,
         longLived: record.longLived,
         stack: record.stack,
-        details: record.details,
+        details: redactedDetails(record),
       });
     }
     return out;
   }
 
   openCounts(): Map<string, number> {
-    return new Map(this.openByType);
+    const out = new Map<string, number>();
+    for (const [type, count] of this.counts) out.set(type, count.open);
+    return out;
   }
 
   get stats(): { open: number; leaks: number; retractions: number; collectedWithoutClose: number } {
     return {
-      open: this.records.size,
+      open: this.openTotal,
       leaks: this.leakTotal,
       retractions: this.retractionTotal,
       collectedWithoutClose: this.collected.length,
@@ -331,13 +393,10 @@ export class ResourceTracker implements ResourceRegistry {
     this.collected.length = 0;
   }
 
-  private onCollected(id: string): void {
-    const record = this.records.get(id);
-    if (!record || record.state !== 'open') return;
-    record.state = 'collected';
+  private onCollected(record: TrackedRecord): void {
+    if (record.state !== 'open') return;
+    this.unlink(record, 'collected');
     this.collectedSinceScan += 1;
-    this.records.delete(id);
-    this.decrement(record.type);
     const leak = this.leakOf(record, 'collected-without-close', this.now());
     this.collected.push(leak);
     if (this.collected.length > (this.config.keepCollectedLeaks ?? 500)) this.collected.shift();
@@ -346,17 +405,12 @@ export class ResourceTracker implements ResourceRegistry {
 
   private reportLeak(leak: ResourceLeak): void {
     this.leakTotal += 1;
-    this.audit.record(
-      leak.reason === 'collected-without-close' ? 'collected' : 'leak',
-      leak.id,
-      leak.type,
-      leak.owner,
-      `${leak.reason} after ${formatDuration(leak.ageMs)}`,
-    );
+    const kind = leak.reason === 'collected-without-close' ? 'collected' : 'leak';
+    this.audit.record(kind, leak, this.now(), `${leak.reason} after ${formatDuration(leak.ageMs)}`);
     for (const listener of this.listeners) listener.onLeak?.(leak);
   }
 
-  private limitFor(record: ResourceRecord): number {
+  private limitFor(record: TrackedRecord): number {
     if (record.maxLifetimeMs !== undefined) return record.maxLifetimeMs;
     let best: LifetimeLimit | undefined;
     let bestRank = -1;
@@ -372,7 +426,7 @@ export class ResourceTracker implements ResourceRegistry {
     return best?.maxLifetimeMs ?? this.config.defaultMaxLifetimeMs;
   }
 
-  private leakOf(record: ResourceRecord, reason: ResourceLeak['reason'], now: number): ResourceLeak {
+  private leakOf(record: TrackedRecord, reason: ResourceLeak['reason'], now: number): ResourceLeak {
     return {
       id: record.id,
       type: record.type,
@@ -381,49 +435,8 @@ export class ResourceTracker implements ResourceRegistry {
       reason,
       createdAt: new Date(record.createdAt).toISOString(),
       stack: record.stack,
-      details: record.details,
+      details: redactedDetails(record),
     };
-  }
-
-  private decrement(type: string): void {
-    const count = (this.openByType.get(type) ?? 1) - 1;
-    this.openByType.set(type, Math.max(0, count));
-  }
-}
-
-/** One object per resource, methods on the prototype: cheaper than a closure per method. */
-class RecordHandle implements TrackedHandle {
-  constructor(
-    private readonly tracker: ResourceTracker,
-    private readonly record: ResourceRecord,
-  ) {}
-
-  get id(): string {
-    return this.record.id;
-  }
-
-  get type(): string {
-    return this.record.type;
-  }
-
-  get owner(): string | undefined {
-    return this.record.owner;
-  }
-
-  release(): void {
-    this.tracker.release(this.record.id);
-  }
-
-  annotate(details: Readonly<Record<string, unknown>>): void {
-    this.tracker.annotateRecord(this.record, details);
-  }
-
-  declareLongLived(): void {
-    this.record.longLived = true;
-  }
-
-  [Symbol.dispose](): void {
-    this.release();
   }
 }
 

@@ -1,4 +1,4 @@
-import { NoopResourceRegistry, type ResourceRegistry } from '@ballast/core';
+import { NoopResourceRegistry, type ResourceHandle, type ResourceRegistry } from '@ballast/core';
 
 import { ASYNC_DISPOSE, DISPOSE } from './dispose-symbols.js';
 import type { TrackOptions } from './interfaces/tracked-resource.interface.js';
@@ -53,10 +53,59 @@ export function defaultCloser(resource: unknown): unknown {
   throw new TypeError('tracked(): give a close function, the resource has no close/end/destroy/dispose method');
 }
 
+/** One promise for every synchronous close: nothing to wait for, nothing to allocate. */
+const CLOSED: Promise<void> = Promise.resolve();
+
+/** A prototype's methods rather than closures per call: `tracked()` can sit on a per-request path. */
+class TrackedResource<T> implements Tracked<T> {
+  private closing: Promise<void> | undefined = undefined;
+
+  constructor(
+    readonly value: T,
+    private readonly handle: ResourceHandle,
+    private readonly closer: Closer<T>,
+  ) {}
+
+  get id(): string {
+    return this.handle.id;
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    let result: unknown;
+    try {
+      result = this.closer(this.value);
+    } catch (error) {
+      this.handle.release();
+      return (this.closing = Promise.reject(error));
+    }
+    if (!isThenable(result)) {
+      this.handle.release();
+      return (this.closing = CLOSED);
+    }
+    return (this.closing = Promise.resolve(result).then(
+      () => this.handle.release(),
+      (error: unknown) => {
+        this.handle.release();
+        throw error;
+      },
+    ));
+  }
+
+  [ASYNC_DISPOSE](): Promise<void> {
+    return this.close();
+  }
+
+  [DISPOSE](): void {
+    // A sync `using` cannot wait: a failure of an async close still surfaces as unhandled.
+    void this.close();
+  }
+}
+
 /**
  * Registers `resource` and returns it wrapped so that leaving a `using` block closes it and marks
- * it released. The wrapper is the tracked object: dropping it unclosed is reported as
- * collected-without-close.
+ * it released. Dropping the resource unclosed is reported as collected-without-close once the GC
+ * has collected it.
  *
  * @example
  * await using file = tracked(await open(path), { type: 'file-handle', owner: 'ImportService' });
@@ -65,43 +114,8 @@ export function defaultCloser(resource: unknown): unknown {
 export function tracked<T extends object>(resource: T, options: TrackedOptions<T>): Tracked<T> {
   // The options go to register() as they are: it reads only what it knows, and a rest copy per call
   // was a measurable part of tracking a request-scoped object.
-  const close = options.close ?? defaultCloser;
   const handle = (options.registry ?? active).register(resource, options);
-  let closing: Promise<void> | undefined;
-  const wrapper = {
-    value: resource,
-    id: handle.id,
-    close(): Promise<void> {
-      if (closing) return closing;
-      let result: unknown;
-      try {
-        result = close(resource);
-      } catch (error) {
-        handle.release();
-        return (closing = Promise.reject(error));
-      }
-      if (!isThenable(result)) {
-        // A synchronous close costs no promise round trip.
-        handle.release();
-        return (closing = Promise.resolve());
-      }
-      return (closing = Promise.resolve(result).then(
-        () => handle.release(),
-        (error: unknown) => {
-          handle.release();
-          throw error;
-        },
-      ));
-    },
-    [ASYNC_DISPOSE](): Promise<void> {
-      return wrapper.close();
-    },
-    [DISPOSE](): void {
-      // A sync `using` cannot wait: a failure of an async close still surfaces as unhandled.
-      void wrapper.close();
-    },
-  };
-  return wrapper;
+  return new TrackedResource(resource, handle, options.close ?? defaultCloser);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { RESOURCE_REGISTRY, type ResourceRegistryHolder } from '@ballast/core';
 import { Module } from '@nestjs/common';
 
+import { ResourceOwnerInterceptor } from './resource-owner.interceptor.js';
 import { ResourceTracker } from './resource-tracker.js';
 import { ResourceTrackerService } from './resource-tracker.service.js';
 import { setActiveRegistry } from './tracked.js';
@@ -48,7 +49,8 @@ function createTracker(options: ResourceTrackerOptions, holder: ResourceRegistry
     },
     { provide: RESOURCE_TRACKER, useFactory: createTracker, inject: [RESOURCE_TRACKER_OPTIONS, RESOURCE_REGISTRY] },
     ResourceTrackerService,
+    ResourceOwnerInterceptor,
   ],
-  exports: [RESOURCE_TRACKER_OPTIONS, RESOURCE_TRACKER, ResourceTrackerService],
+  exports: [RESOURCE_TRACKER_OPTIONS, RESOURCE_TRACKER, ResourceTrackerService, ResourceOwnerInterceptor],
 })
 export class ResourceTrackerModule extends ConfigurableTrackerModule {}

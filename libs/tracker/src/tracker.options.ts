@@ -7,10 +7,19 @@ const limitSchema = z.strictObject({
   maxLifetimeMs: z.number().int().min(1),
 });
 
-const samplingSchema = z.union([
-  z.enum(['all', 'none']),
-  z.coerce.number().int('must be "all", "none" or a whole number N (one stack in N)').min(1),
-]);
+const SAMPLING_ALLOWED = '"all", "none", a whole number N (one stack in N) or "N/s" (up to N a second per type)';
+const samplingSchema = z.union(
+  [
+    z.enum(['all', 'none']),
+    z.strictObject({ perSecond: z.number().int().min(1) }),
+    z
+      .string()
+      .regex(/^[1-9]\d*\/s$/)
+      .transform((value) => ({ perSecond: Number(value.slice(0, -2)) })),
+    z.coerce.number().int().min(1),
+  ],
+  { error: `must be ${SAMPLING_ALLOWED}` },
+);
 
 /** Every option of `ResourceTrackerModule`, with its default and environment variable. */
 export const trackerOptions = defineOptions('ResourceTrackerModule', {
@@ -56,10 +65,10 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
   },
   stacks: {
     sampling: {
-      schema: samplingSchema.default(100),
+      schema: samplingSchema.default({ perSecond: 10 }),
       env: 'BALLAST_TRACKER_STACK_SAMPLING',
       description:
-        'Creation stacks recorded for "all" resources, "none", or one in N (a formatted stack costs about 20-30 µs).',
+        'Creation stacks recorded for "all" resources, "none", one in N, or "N/s": up to N a second for each type, a bounded cost at any rate (a formatted stack costs 10-70 µs).',
     },
   },
   audit: {

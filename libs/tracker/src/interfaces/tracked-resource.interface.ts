@@ -2,13 +2,23 @@ import type { ResourceInfo } from '@ballast/core';
 
 export type ResourceState = 'open' | 'released' | 'collected';
 
-/** How creation stacks are sampled: every resource, one in N, or none. */
-export type StackSampling = 'all' | 'none' | number;
+/**
+ * How creation stacks are sampled: every resource, none, one in N, or up to N a second for each
+ * type (the default: a bounded cost however fast resources come, and a rare type still gets its
+ * stacks while a busy one is sampled).
+ */
+export type StackSampling = 'all' | 'none' | number | { readonly perSecond: number };
 
 /** What `register` accepts beyond core's `ResourceInfo`. */
 export interface TrackOptions extends ResourceInfo {
   /** Overrides every configured limit for this one resource. */
   readonly maxLifetimeMs?: number;
+  /**
+   * `false` for what the event loop holds while it is open (sockets, timers, workers, child
+   * processes): it cannot be collected unclosed, so it skips the FinalizationRegistry, which is
+   * the largest part of a registration's cost. Default `true`.
+   */
+  readonly collectable?: boolean;
 }
 
 /** A tracked resource as reports and the audit trail show it. */

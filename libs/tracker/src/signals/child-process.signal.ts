@@ -12,6 +12,7 @@ function track(tracker: ResourceTracker, child: ChildProcess, via: string): void
   const command = String((child as ChildProcess & { spawnfile?: string }).spawnfile ?? via);
   const handle = tracker.registerObserved(child, {
     type: 'child-process',
+    collectable: false,
     owner: tracker.currentOwner,
     details: { command, pid: child.pid ?? null, via },
   });

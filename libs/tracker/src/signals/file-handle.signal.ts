@@ -12,7 +12,7 @@ type Open = typeof fs.open;
 
 /**
  * Node 20 has no diagnostics channel for files, so this wraps `fs.promises.open` (FileHandles,
- * released when their close resolves) and `fs.open/openSync`
+ * released when their close is called) and `fs.open/openSync`
  * with `fs.close/closeSync` (raw fds, released by number). `syncBuiltinESMExports` makes the
  * wrappers visible to `import { open } from 'node:fs/promises'` too.
  */
@@ -32,7 +32,10 @@ export const fileHandleSignal: ResourceSignal = {
     const trackFd = (fd: number, path: unknown): void => {
       rawFds.get(fd)?.handle.release();
       const token = { fd };
-      rawFds.set(fd, { token, handle: tracker.register(token, { type: 'fd', details: { fd, path: String(path) } }) });
+      rawFds.set(fd, {
+        token,
+        handle: tracker.register(token, { type: 'fd', collectable: false, details: { fd, path: String(path) } }),
+      });
     };
     const releaseFd = (fd: unknown): void => {
       if (typeof fd !== 'number') return;
@@ -40,17 +43,20 @@ export const fileHandleSignal: ResourceSignal = {
       rawFds.delete(fd);
     };
 
-    const promisesOpen: PromisesOpen = async function open(this: unknown, ...args) {
+    const promisesOpen: PromisesOpen = function open(this: unknown, ...args) {
       const owner = tracker.currentOwner;
-      const handle = await original.promisesOpen.apply(this, args);
-      const tracked = tracker.register(handle, { type: 'file-handle', owner, details: { path: String(args[0]) } });
-      // Wrapping this handle's close is several µs cheaper than a 'close' listener, and every close
-      // path (streams with autoClose, `await using`) goes through it.
-      const close = handle.close;
-      handle.close = function closeTracked(this: typeof handle) {
-        return close.call(this).then(() => tracked.release());
-      };
-      return handle;
+      return original.promisesOpen.apply(this, args).then((handle) => {
+        const tracked = tracker.register(handle, { type: 'file-handle', owner, details: { path: String(args[0]) } });
+        // Node 20's FileHandle `close` is an own arrow function, so it is wrapped per handle; every
+        // close path (streams with autoClose, `await using`) goes through it. Released when close is
+        // called, not when it settles: a close under way is not a leak, and waiting costs a promise.
+        const close = handle.close;
+        handle.close = () => {
+          tracked.release();
+          return close.call(handle);
+        };
+        return handle;
+      });
     };
     const openSync: OpenSync = function openSync(this: unknown, ...args: Parameters<OpenSync>) {
       const fd = original.openSync.apply(this, args);

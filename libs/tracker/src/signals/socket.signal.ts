@@ -28,24 +28,33 @@ function requestTarget(request: ClientRequest): string {
 export const socketSignal: ResourceSignal = {
   name: 'sockets',
   start(tracker) {
-    // Client sockets not yet named by a request or an origin.
+    // Client sockets not yet named by a request or an origin, and how many: with none waiting, as
+    // on a keep-alive agent's reused sockets, a request costs the channel one comparison.
     const unnamed = new WeakMap<Socket, TrackedHandle>();
+    let waiting = 0;
+    const forget = (socket: Socket): TrackedHandle | undefined => {
+      const handle = unnamed.get(socket);
+      if (handle && unnamed.delete(socket)) waiting -= 1;
+      return handle;
+    };
     const releaseOnClose = (socket: Socket, handle: TrackedHandle): void => {
-      socket.once('close', () => handle.release());
+      socket.once('close', () => {
+        forget(socket);
+        handle.release();
+      });
     };
     const describe = (socket: Socket | null | undefined, details: Record<string, unknown>): void => {
-      const handle = socket && unnamed.get(socket);
-      if (!handle) return;
-      unnamed.delete(socket);
-      handle.annotate(details);
+      const handle = socket && forget(socket);
+      if (handle) handle.annotate(details);
     };
 
     const onClientSocket = (message: unknown): void => {
       const socket = (message as { socket?: Socket }).socket;
       if (!socket || socket.destroyed) return;
-      const handle = tracker.registerObserved(socket, { type: 'socket' });
+      const handle = tracker.registerObserved(socket, { type: 'socket', collectable: false });
       socket.once('connect', () => handle.annotate({ remote: remoteOf(socket) }));
       unnamed.set(socket, handle);
+      waiting += 1;
       releaseOnClose(socket, handle);
     };
     const onServerSocket = (message: unknown): void => {
@@ -53,12 +62,14 @@ export const socketSignal: ResourceSignal = {
       if (!socket || socket.destroyed) return;
       const handle = tracker.registerObserved(socket, {
         type: 'server-socket',
+        collectable: false,
         longLived: true,
         details: { remote: remoteOf(socket), local: socket.localPort },
       });
       releaseOnClose(socket, handle);
     };
     const onHttpRequest = (message: unknown): void => {
+      if (waiting === 0) return;
       const request = (message as { request?: ClientRequest }).request;
       if (!request) return;
       if (request.socket) describe(request.socket, { request: requestTarget(request) });

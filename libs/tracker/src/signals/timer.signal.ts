@@ -29,10 +29,16 @@ export function timerSignal(minDelayMs: number): ResourceSignal {
 
       for (const original of saved) {
         const wrapSet = (key: 'setTimeout' | 'setInterval', type: 'timeout' | 'interval'): TimerFunction =>
-          function (this: unknown, callback, ms, ...args) {
+          function (this: unknown, callback, ms) {
             if (typeof ms !== 'number' || ms < minDelayMs || typeof callback !== 'function') {
-              return original[key].call(this, callback, ms, ...args);
+              // Most timers are short and pass straight through: no rest array, no spread.
+              return arguments.length <= 2
+                ? original[key].call(this, callback, ms)
+                : // eslint-disable-next-line prefer-rest-params -- see above
+                  Reflect.apply(original[key], this, arguments);
             }
+            // eslint-disable-next-line prefer-rest-params -- the timer's own arguments, after ms
+            const args = Array.prototype.slice.call(arguments, 2) as unknown[];
             const ref: { handle?: TrackedHandle } = {};
             const run =
               type === 'timeout'
@@ -42,7 +48,7 @@ export function timerSignal(minDelayMs: number): ResourceSignal {
                   }
                 : callback;
             const timer = original[key].call(this, run, ms, ...args);
-            ref.handle = tracker.registerObserved(timer, { type, details: { delayMs: ms } });
+            ref.handle = tracker.registerObserved(timer, { type, collectable: false, details: { delayMs: ms } });
             handles.set(timer, ref.handle);
             return timer;
           };

@@ -18,6 +18,7 @@ export const workerSignal: ResourceSignal = {
         const script = args[0];
         const handle = tracker.registerObserved(this, {
           type: 'worker',
+          collectable: false,
           owner: tracker.currentOwner,
           // An eval'd script is code, not a name: show only that it was one.
           details: { script: args[1]?.eval ? '[eval]' : String(script), threadId: this.threadId },
