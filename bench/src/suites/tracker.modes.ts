@@ -1,10 +1,30 @@
-/** What the tracker suite and its per-run process share. */
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+
+/** What the tracker suite and its per-run processes share. */
 export const MODES = ['off', 'default', 'debug', 'stack-hook'] as const;
 export type Mode = (typeof MODES)[number];
+
+/**
+ * - `api`: a JSON endpoint with a per-request deadline timer and an awaited step, opening nothing of
+ *   its own: what most requests of a service look like; the tracker's cost here is its fixed cost.
+ * - `files`: every request also opens, reads and closes a file and holds a `tracked()` object: two
+ *   tracked resources per request, the tracker's cost per resource.
+ */
+export const WORKLOADS = ['api', 'files'] as const;
+export type Workload = (typeof WORKLOADS)[number];
 
 export const CONCURRENCY = 16;
 
 export interface RunResult {
   rps: number;
+  /** CPU of the service's process (all its threads) per request; the load generator is apart. */
   cpuUsPerReq: number;
+}
+
+/** `taskset -c <cpu>` as a command prefix where it can pin (two CPUs or more, taskset present), else nothing. */
+export function pinnedTo(cpu: number): string[] {
+  if (availableParallelism() < 2) return [];
+  const found = spawnSync('taskset', ['-c', String(cpu), 'true']);
+  return found.status === 0 ? ['taskset', '-c', String(cpu)] : [];
 }
