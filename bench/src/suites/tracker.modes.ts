@@ -22,9 +22,11 @@ export interface RunResult {
   cpuUsPerReq: number;
 }
 
+let canPin: boolean | undefined;
+
 /** `taskset -c <cpu>` as a command prefix where it can pin (two CPUs or more, taskset present), else nothing. */
 export function pinnedTo(cpu: number): string[] {
-  if (availableParallelism() < 2) return [];
-  const found = spawnSync('taskset', ['-c', String(cpu), 'true']);
-  return found.status === 0 ? ['taskset', '-c', String(cpu)] : [];
+  // Asked before every run: look for taskset once.
+  canPin ??= availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  return canPin ? ['taskset', '-c', String(cpu)] : [];
 }

@@ -65,7 +65,7 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
   },
   stacks: {
     sampling: {
-      schema: samplingSchema.default({ perSecond: 10 }),
+      schema: samplingSchema.prefault('10/s'),
       env: 'BALLAST_TRACKER_STACK_SAMPLING',
       description:
         'Creation stacks recorded for "all" resources, "none", one in N, or "N/s": up to N a second for each type, a bounded cost at any rate (a formatted stack costs 10-70 µs).',

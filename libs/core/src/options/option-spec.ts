@@ -156,7 +156,8 @@ function describeType(schema: z.ZodType): { type: string; allowed?: string } {
 
 function defaultOf(schema: z.ZodType): unknown {
   const def = defOf(schema);
-  if (def.type !== 'default') return undefined;
+  // `.prefault()` is a default given in input form (`'10/s'`), which is what a reader can also set.
+  if (def.type !== 'default' && def.type !== 'prefault') return undefined;
   return typeof def.defaultValue === 'function' ? (def.defaultValue as () => unknown)() : def.defaultValue;
 }
 
