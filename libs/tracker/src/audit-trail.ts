@@ -1,8 +1,9 @@
 import type { AuditEvent, AuditEventKind, AuditQuery } from './interfaces/tracked-resource.interface.js';
 
-/** What an event is about: read when the trail is read, so recording copies nothing. */
+/** What an event is about: a record's id (as type at creation and sequence number), type and owner. */
 export interface AuditSubject {
-  readonly id: string;
+  readonly idType: string;
+  readonly seq: number;
   readonly type: string;
   readonly owner?: string;
 }
@@ -19,12 +20,15 @@ const KIND_CODE: Readonly<Record<AuditEventKind, number>> = {
 /**
  * A bounded log of what happened to tracked resources: fixed arrays written round-robin, so
  * recording an event allocates nothing and the trail never grows however long the app runs. It
- * sits on every create and release, which is why the event objects are only made when read. An
- * event shows its subject's type and owner as last known (an owner's registration can refine a
- * record a signal made).
+ * sits on every create and release, which is why the event objects (and ids) are only made when
+ * read. It keeps the subject's fields, not the subject: a record held here would outlive its
+ * release by a thousand events and be promoted to the old generation, GC work for every resource.
  */
 export class AuditTrail {
-  private readonly subjects: Array<AuditSubject | undefined>;
+  private readonly idTypes: Array<string | undefined>;
+  private readonly idSeqs: Float64Array;
+  private readonly types: Array<string | undefined>;
+  private readonly owners: Array<string | undefined>;
   private readonly messages: Array<string | undefined>;
   private readonly kinds: Uint8Array;
   private readonly times: Float64Array;
@@ -33,7 +37,10 @@ export class AuditTrail {
 
   constructor(readonly capacity: number) {
     const size = Math.max(0, capacity);
-    this.subjects = new Array<AuditSubject | undefined>(size).fill(undefined);
+    this.idTypes = new Array<string | undefined>(size).fill(undefined);
+    this.idSeqs = new Float64Array(size);
+    this.types = new Array<string | undefined>(size).fill(undefined);
+    this.owners = new Array<string | undefined>(size).fill(undefined);
     this.messages = new Array<string | undefined>(size).fill(undefined);
     this.kinds = new Uint8Array(size);
     this.times = new Float64Array(size);
@@ -42,7 +49,10 @@ export class AuditTrail {
   record(kind: AuditEventKind, subject: AuditSubject, at: number, message?: string): void {
     if (this.capacity <= 0) return;
     const slot = this.next;
-    this.subjects[slot] = subject;
+    this.idTypes[slot] = subject.idType;
+    this.idSeqs[slot] = subject.seq;
+    this.types[slot] = subject.type;
+    this.owners[slot] = subject.owner;
     this.messages[slot] = message;
     this.kinds[slot] = KIND_CODE[kind];
     this.times[slot] = at;
@@ -56,14 +66,13 @@ export class AuditTrail {
     const stored = Math.min(this.seq, this.capacity);
     for (let i = stored; i > 0; i--) {
       const slot = (this.next - i + this.capacity) % this.capacity;
-      const subject = this.subjects[slot]!;
       const event: AuditEvent = {
         seq: this.seq - i + 1,
         at: new Date(this.times[slot]!).toISOString(),
         kind: KINDS[this.kinds[slot]!]!,
-        id: subject.id,
-        type: subject.type,
-        owner: subject.owner,
+        id: `${this.idTypes[slot]!}#${this.idSeqs[slot]!}`,
+        type: this.types[slot]!,
+        owner: this.owners[slot],
         message: this.messages[slot],
       };
       if (query.kind && event.kind !== query.kind) continue;

@@ -166,4 +166,16 @@ describe('ResourceTracker', () => {
     }
     expect(tracker.list()).toHaveLength(0);
   });
+
+  it('keeps each audit event as it was: a later refinement of the record does not rewrite earlier events', () => {
+    const tracker = new ResourceTracker({ defaultMaxLifetimeMs: 1_000, stackSampling: 'none' });
+    const socket = {};
+    const observed = tracker.registerObserved(socket, { type: 'socket' });
+    const refined = tracker.register(socket, { type: 'db-connection', owner: 'OrdersRepository' });
+    refined.release();
+    expect(tracker.audit.query().map(({ kind, id, type, owner }) => ({ kind, id, type, owner }))).toEqual([
+      { kind: 'create', id: observed.id, type: 'socket', owner: undefined },
+      { kind: 'release', id: observed.id, type: 'db-connection', owner: 'OrdersRepository' },
+    ]);
+  });
 });

@@ -325,7 +325,7 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
       if (now - record.createdAt > this.limitFor(record)) {
         record.leakReportedAt = now;
         newLeaks += 1;
-        this.reportLeak(this.leakOf(record, 'held-too-long', now));
+        this.reportLeak(record, this.leakOf(record, 'held-too-long', now));
       }
     }
     return { newLeaks, collectedWithoutClose: collected, open: this.openCounts() };
@@ -400,13 +400,13 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     const leak = this.leakOf(record, 'collected-without-close', this.now());
     this.collected.push(leak);
     if (this.collected.length > (this.config.keepCollectedLeaks ?? 500)) this.collected.shift();
-    this.reportLeak(leak);
+    this.reportLeak(record, leak);
   }
 
-  private reportLeak(leak: ResourceLeak): void {
+  private reportLeak(record: TrackedRecord, leak: ResourceLeak): void {
     this.leakTotal += 1;
     const kind = leak.reason === 'collected-without-close' ? 'collected' : 'leak';
-    this.audit.record(kind, leak, this.now(), `${leak.reason} after ${formatDuration(leak.ageMs)}`);
+    this.audit.record(kind, record, this.now(), `${leak.reason} after ${formatDuration(leak.ageMs)}`);
     for (const listener of this.listeners) listener.onLeak?.(leak);
   }
 

@@ -44,8 +44,8 @@ export class TrackedRecord implements TrackedHandle {
   constructor(
     private readonly keeper: RecordKeeper,
     /** The type at creation, which the id keeps when a refinement renames the type. */
-    private readonly idType: string,
-    private readonly seq: number,
+    readonly idType: string,
+    readonly seq: number,
     public type: string,
     public counter: TypeCount,
     public owner: string | undefined,

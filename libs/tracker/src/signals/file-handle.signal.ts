@@ -1,7 +1,8 @@
-import fs from 'node:fs';
+import fs, { type Mode, type OpenMode, type PathLike } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 
 import type { TrackedHandle } from '../resource-tracker.js';
+import { FileHandleCloseHook } from './file-handle-close.hook.js';
 import type { ResourceSignal } from './signal.interface.js';
 
 type PromisesOpen = typeof fs.promises.open;
@@ -9,12 +10,11 @@ type OpenSync = typeof fs.openSync;
 type CloseSync = typeof fs.closeSync;
 type Close = typeof fs.close;
 type Open = typeof fs.open;
-
 /**
  * Node 20 has no diagnostics channel for files, so this wraps `fs.promises.open` (FileHandles,
- * released when their close is called) and `fs.open/openSync`
- * with `fs.close/closeSync` (raw fds, released by number). `syncBuiltinESMExports` makes the
- * wrappers visible to `import { open } from 'node:fs/promises'` too.
+ * released when their close is called) and `fs.open/openSync` with `fs.close/closeSync` (raw fds,
+ * released by number). `syncBuiltinESMExports` makes the wrappers visible to
+ * `import { open } from 'node:fs/promises'` too.
  */
 export const fileHandleSignal: ResourceSignal = {
   name: 'file-handles',
@@ -43,21 +43,17 @@ export const fileHandleSignal: ResourceSignal = {
       rawFds.delete(fd);
     };
 
-    const promisesOpen: PromisesOpen = function open(this: unknown, ...args) {
+    const closeHook = new FileHandleCloseHook(() => (tracker.openCounts().get('file-handle') ?? 0) > 0);
+    const promisesOpen = function open(this: unknown, path: PathLike, flags?: OpenMode, mode?: Mode) {
       const owner = tracker.currentOwner;
-      return original.promisesOpen.apply(this, args).then((handle) => {
-        const tracked = tracker.register(handle, { type: 'file-handle', owner, details: { path: String(args[0]) } });
-        // Node 20's FileHandle `close` is an own arrow function, so it is wrapped per handle; every
-        // close path (streams with autoClose, `await using`) goes through it. Released when close is
-        // called, not when it settles: a close under way is not a leak, and waiting costs a promise.
-        const close = handle.close;
-        handle.close = () => {
-          tracked.release();
-          return close.call(handle);
-        };
+      return original.promisesOpen.call(this, path, flags, mode).then((handle) => {
+        closeHook.watch(
+          handle,
+          tracker.register(handle, { type: 'file-handle', owner, details: { path: String(path) } }),
+        );
         return handle;
       });
-    };
+    } as PromisesOpen;
     const openSync: OpenSync = function openSync(this: unknown, ...args: Parameters<OpenSync>) {
       const fd = original.openSync.apply(this, args);
       trackFd(fd, args[0]);
@@ -96,6 +92,7 @@ export const fileHandleSignal: ResourceSignal = {
       if (fs.closeSync === closeSync) fs.closeSync = original.closeSync;
       if (fs.close === close) fs.close = original.close;
       syncBuiltinESMExports();
+      closeHook.unhook();
       rawFds.clear();
     };
   },
