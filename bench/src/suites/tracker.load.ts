@@ -1,14 +1,22 @@
 /**
- * The load generator of the tracker benchmark, in a process of its own so the service's CPU is
- * measured alone: `node tracker.load.js <port> <requests>` (forked with IPC) sends `requests`
- * requests to warm up, messages 'warm', waits for 'go', sends `requests` more and messages
- * `{ ms }`, the time the measured ones took.
+ * The load generator of the tracker benchmark, in a process of its own so that a service's CPU is
+ * measured alone. Forked with IPC, it serves bursts: `{ port, requests }` sends that many requests
+ * at concurrency CONCURRENCY over keep-alive connections to the service on `port` and replies
+ * `{ ms }`, the time they took. It keeps one agent per port, so a service sees the same
+ * connections burst after burst (no connect cost in the measured window).
  */
 import { Agent, request } from 'node:http';
 
-import { CONCURRENCY } from './tracker.modes.js';
+import { CONCURRENCY, type BurstReply, type BurstRequest } from './tracker.modes.js';
 
-async function load(port: number, agent: Agent, requests: number): Promise<void> {
+const agents = new Map<number, Agent>();
+
+async function burst(port: number, requests: number): Promise<void> {
+  let agent = agents.get(port);
+  if (!agent) {
+    agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    agents.set(port, agent);
+  }
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < requests) {
@@ -26,16 +34,16 @@ async function load(port: number, agent: Agent, requests: number): Promise<void>
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
-const port = Number(process.argv[2]);
-const requests = Number(process.argv[3]);
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-await load(port, agent, requests);
-await new Promise<void>((resolve) => {
-  process.once('message', () => resolve());
-  process.send!('warm');
+process.on('message', (message: BurstRequest) => {
+  const started = performance.now();
+  burst(message.port, message.requests).then(
+    () => process.send!({ ms: performance.now() - started } satisfies BurstReply),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 });
-const started = performance.now();
-await load(port, agent, requests);
-process.send!({ ms: performance.now() - started });
-agent.destroy();
-process.disconnect();
+process.on('disconnect', () => {
+  for (const agent of agents.values()) agent.destroy();
+});

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 
-/** What the tracker suite and its per-run processes share. */
+/** What the tracker suite, its services and its load generator share. */
 export const MODES = ['off', 'default', 'debug', 'stack-hook'] as const;
 export type Mode = (typeof MODES)[number];
 
@@ -16,17 +16,22 @@ export type Workload = (typeof WORKLOADS)[number];
 
 export const CONCURRENCY = 16;
 
-export interface RunResult {
-  rps: number;
-  /** CPU of the service's process (all its threads) per request; the load generator is apart. */
-  cpuUsPerReq: number;
+/** Suite → service: report the CPU used so far; suite → load generator: send a burst. */
+export type ServiceRequest = { kind: 'cpu' } | { kind: 'stop' };
+export type ServiceReply = { kind: 'listening'; port: number } | { kind: 'cpu'; us: number };
+export interface BurstRequest {
+  port: number;
+  requests: number;
+}
+export interface BurstReply {
+  ms: number;
 }
 
 let canPin: boolean | undefined;
 
 /** `taskset -c <cpu>` as a command prefix where it can pin (two CPUs or more, taskset present), else nothing. */
 export function pinnedTo(cpu: number): string[] {
-  // Asked before every run: look for taskset once.
+  // Asked before every process: look for taskset once.
   canPin ??= availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
   return canPin ? ['taskset', '-c', String(cpu)] : [];
 }

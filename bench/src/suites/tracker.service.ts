@@ -1,34 +1,24 @@
 /**
- * One measured run of the tracker benchmark, in a process of its own: `node tracker.process.js
- * <mode> <workload> <requests>` starts the HTTP service, forks the load generator
- * (tracker.load.ts), lets it warm the service up with `requests` requests, measures `requests`
- * more and prints `{ rps, cpuUsPerReq }` as JSON. CPU is the service process's own. Where the
- * machine has two CPUs and `taskset`, the service runs on CPU 0 and the load generator on CPU 1, so
- * neither takes the other's cycles or caches. A process per run means each mode is measured with
- * its wrappers installed from the start, as in a deployed app; turning them on and off in one
- * process made the JIT deoptimise and re-learn the wrapped call sites every round.
+ * One service of the tracker benchmark, in a process of its own: forked with IPC as
+ * `tracker.service.js <mode> <workload>`, it starts an app context with `ResourceTrackerModule` at
+ * the mode's level for its whole life (as in a deployed app: turning wrappers on and off in one
+ * process made the JIT deoptimise and re-learn the wrapped call sites), serves `workload` over a
+ * bare `node:http` server (so the tracker's cost is set against a lean request, not Nest's routing), messages `{ kind: 'listening', port }` and answers
+ * `{ kind: 'cpu' }` with its process's CPU time so far (all threads, µs), so the suite can take the
+ * service's own CPU over each burst of the load generator.
  */
 import { createHook, type AsyncHook } from 'node:async_hooks';
 import fs, { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { fork } from 'node:child_process';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import {
-  AsyncResourceRecorder,
-  ResourceTracker,
-  fileHandleSignal,
-  socketSignal,
-  timerSignal,
-  tracked,
-  trackerOptions,
-} from '@ballast/tracker';
+import { BallastCoreModule } from '@ballast/core';
+import { ResourceTrackerModule, tracked } from '@ballast/tracker';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 
-import { MODES, WORKLOADS, pinnedTo, type Mode, type RunResult, type Workload } from './tracker.modes.js';
-
-const LOAD_SCRIPT = fileURLToPath(new URL('./tracker.load.js', import.meta.url));
+import { MODES, WORKLOADS, type Mode, type ServiceReply, type ServiceRequest, type Workload } from './tracker.modes.js';
 
 const CATALOGUE = Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item ${i}`, price: i * 1.5 }));
 const onDeadline = (): void => undefined;
@@ -48,23 +38,20 @@ function apiHandler(): RequestListener {
   };
 }
 
-function filesHandler(file: string, state: { tracker?: ResourceTracker }): RequestListener {
+function filesHandler(file: string): RequestListener {
   return async (_req, res) => {
-    const work = { buffer: Buffer.alloc(256) };
-    const resource = state.tracker
-      ? tracked(work, {
-          type: 'request-buffer',
-          owner: 'BenchController',
-          registry: state.tracker,
-          close: () => undefined,
-        })
-      : undefined;
+    // The same code whatever the mode, as in an app: with the tracker off, `tracked()` registers
+    // into core's no-op registry.
+    const work = tracked(
+      { buffer: Buffer.alloc(256) },
+      { type: 'request-buffer', owner: 'BenchController', close: () => undefined },
+    );
     const handle = await fs.promises.open(file, 'r');
     try {
-      await handle.read(work.buffer, 0, 256, 0);
+      await handle.read(work.value.buffer, 0, 256, 0);
     } finally {
       await handle.close();
-      await resource?.close();
+      await work.close();
     }
     res.end('ok');
   };
@@ -75,12 +62,29 @@ function startServer(handler: RequestListener): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** Turns a mode on; returns the function that turns it off again. */
-function enable(mode: Mode, state: { tracker?: ResourceTracker }): () => void {
-  if (mode === 'off') return () => undefined;
+/**
+ * The app around the handler: core and `ResourceTrackerModule` with their defaults, the tracker's
+ * level set by the mode (`off` for the why-is-node-running-style hook, which is installed here), and
+ * a scan every second rather than every ten so the scan's own cost shows in the bursts. Returns the
+ * function that closes it all.
+ */
+async function startApp(mode: Mode): Promise<() => Promise<void>> {
+  @Module({
+    imports: [
+      BallastCoreModule.forRoot(),
+      ResourceTrackerModule.forRoot({
+        level: mode === 'default' || mode === 'debug' ? mode : 'off',
+        scan: { intervalMs: 1_000 },
+      }),
+    ],
+  })
+  class BenchAppModule {}
+
+  const app = await NestFactory.createApplicationContext(BenchAppModule, { logger: false });
+  let hook: AsyncHook | undefined;
   if (mode === 'stack-hook') {
     const resources = new Map<number, { type: string; stack: string }>();
-    const hook: AsyncHook = createHook({
+    hook = createHook({
       init(id, type) {
         resources.set(id, { type, stack: new Error().stack ?? '' });
       },
@@ -88,73 +92,40 @@ function enable(mode: Mode, state: { tracker?: ResourceTracker }): () => void {
         resources.delete(id);
       },
     }).enable();
-    return () => {
-      hook.disable();
-      resources.clear();
-    };
   }
-  // The module's defaults (stack sampling, audit trail, limits), with a scan every second rather
-  // than every ten, so the scan's own cost shows.
-  const defaults = trackerOptions.parse({});
-  const tracker = new ResourceTracker({
-    defaultMaxLifetimeMs: defaults.leaks.maxLifetimeMs,
-    stackSampling: defaults.stacks.sampling,
-    auditTrailSize: defaults.audit.size,
-  });
-  state.tracker = tracker;
-  const stops = [fileHandleSignal.start(tracker), socketSignal.start(tracker), timerSignal(60_000).start(tracker)];
-  const scan = setInterval(() => tracker.scan(), 1_000);
-  scan.unref();
-  const recorder = mode === 'debug' ? new AsyncResourceRecorder() : undefined;
-  recorder?.start();
-  return () => {
-    clearInterval(scan);
-    recorder?.stop();
-    for (const stop of stops) stop();
-    state.tracker = undefined;
+  return async () => {
+    hook?.disable();
+    await app.close();
   };
 }
 
 async function main(): Promise<void> {
   const mode = process.argv[2] as Mode;
   const workload = process.argv[3] as Workload;
-  const requests = Number(process.argv[4] ?? 3_000);
-  if (!MODES.includes(mode) || !WORKLOADS.includes(workload) || !Number.isInteger(requests) || requests < 1) {
-    throw new Error(`usage: tracker.process.js <${MODES.join('|')}> <${WORKLOADS.join('|')}> <requests>`);
+  if (!MODES.includes(mode) || !WORKLOADS.includes(workload) || !process.send) {
+    throw new Error(`usage: fork tracker.service.js <${MODES.join('|')}> <${WORKLOADS.join('|')}> with IPC`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'ballast-bench-tracker-'));
   const file = join(dir, 'payload.bin');
   writeFileSync(file, Buffer.alloc(4096, 1));
-  const state: { tracker?: ResourceTracker } = {};
-  const disable = enable(mode, state);
-  const server = await startServer(workload === 'api' ? apiHandler() : filesHandler(file, state));
-  const port = (server.address() as { port: number }).port;
-  const [pin, ...pinArgs] = pinnedTo(1);
-  const client = fork(LOAD_SCRIPT, [String(port), String(requests)], {
-    ...(pin ? { execPath: pin, execArgv: [...pinArgs, process.execPath] } : {}),
-  });
-  try {
-    await new Promise((resolve, reject) => {
-      client.once('message', resolve);
-      client.once('error', reject);
-    });
-    const cpu = process.cpuUsage();
-    const done = new Promise<{ ms: number }>((resolve, reject) => {
-      client.once('message', (message) => resolve(message as { ms: number }));
-      client.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
-    });
-    client.send('go');
-    const { ms } = await done;
-    const used = process.cpuUsage(cpu);
-    const result: RunResult = { rps: (requests * 1_000) / ms, cpuUsPerReq: (used.user + used.system) / requests };
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } finally {
-    disable();
-    client.kill();
+  const closeApp = await startApp(mode);
+  const server = await startServer(workload === 'api' ? apiHandler() : filesHandler(file));
+  const stop = (): void => {
     server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    server.close();
     rmSync(dir, { recursive: true, force: true });
-  }
+    closeApp().then(() => process.disconnect());
+  };
+  process.on('message', (message: ServiceRequest) => {
+    if (message.kind === 'stop') return stop();
+    const used = process.cpuUsage();
+    process.send!({ kind: 'cpu', us: used.user + used.system } satisfies ServiceReply);
+  });
+  process.once('disconnect', () => {
+    if (server.listening) stop();
+  });
+  const port = (server.address() as { port: number }).port;
+  process.send({ kind: 'listening', port } satisfies ServiceReply);
 }
 
 await main();
