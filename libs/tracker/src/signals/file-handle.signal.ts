@@ -10,6 +10,7 @@ type OpenSync = typeof fs.openSync;
 type CloseSync = typeof fs.closeSync;
 type Close = typeof fs.close;
 type Open = typeof fs.open;
+
 /**
  * Node 20 has no diagnostics channel for files, so this wraps `fs.promises.open` (FileHandles,
  * released when their close is called) and `fs.open/openSync` with `fs.close/closeSync` (raw fds,
