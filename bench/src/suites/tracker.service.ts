@@ -114,7 +114,9 @@ async function main(): Promise<void> {
     server.closeAllConnections();
     server.close();
     rmSync(dir, { recursive: true, force: true });
-    closeApp().then(() => process.disconnect());
+    void closeApp().finally(() => {
+      if (process.connected) process.disconnect();
+    });
   };
   process.on('message', (message: ServiceRequest) => {
     if (message.kind === 'stop') return stop();

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { TrackedHandle } from '../tracked-record.js';
 
 /** A FileHandle as seen by the hook: an EventEmitter, carrying its record under the hook's key. */
-type WatchedFileHandle = FileHandle & { emit?: Emit } & Record<symbol, TrackedHandle | undefined>;
+type WatchedFileHandle = FileHandle & { emit: Emit } & Record<symbol, TrackedHandle | undefined>;
 type Emit = (this: WatchedFileHandle, event: string | symbol, ...args: unknown[]) => boolean;
 
 /**
@@ -12,8 +12,7 @@ type Emit = (this: WatchedFileHandle, event: string | symbol, ...args: unknown[]
  * promise. A FileHandle emits 'close' from `close()` (documented since Node 15.4), so one wrap of
  * the FileHandle class's `emit`, made when the first handle is seen, serves every handle. Wrapping
  * each handle's own `close` (an own arrow function, not on the prototype) cost a closure per
- * handle, about 0.8 µs a request under load; it remains the fallback should a runtime's FileHandle
- * not be an EventEmitter.
+ * handle, about 0.8 µs a request under load.
  *
  * `unhook()` (the signal stopping, at app close) restores the class at once if no handle it
  * watched is open; otherwise it stays until the last of them is closed, so closing a leftover after
@@ -34,7 +33,6 @@ export class FileHandleCloseHook {
 
   watch(fileHandle: FileHandle, tracked: TrackedHandle): void {
     const handle = fileHandle as WatchedFileHandle;
-    if (typeof handle.emit !== 'function') return this.wrapClose(handle, tracked);
     if (!this.hookedEmit) this.hook(Object.getPrototypeOf(handle) as { emit: Emit });
     handle[this.key] = tracked;
     this.watching += 1;
@@ -76,13 +74,5 @@ export class FileHandleCloseHook {
     if (this.hadOwnEmit) prototype.emit = this.previousEmit;
     else delete prototype.emit;
     this.prototype = this.hookedEmit = this.previousEmit = undefined;
-  }
-
-  private wrapClose(handle: FileHandle, tracked: TrackedHandle): void {
-    const close = handle.close;
-    handle.close = () => {
-      tracked.release();
-      return close.call(handle);
-    };
   }
 }
