@@ -3,6 +3,7 @@ export { BallastCoreModule } from './core.module.js';
 export { coreOptions, type BallastCoreModuleOptions, type BallastCoreOptions } from './core.options.js';
 
 export { BallastError, BallastOptionsError } from './errors/ballast.error.js';
+export { HTTP_MEANING, httpMeaningOf, type HasHttpMeaning, type HttpMeaning } from './errors/http-meaning.js';
 
 export {
   coerceEnvValue,
