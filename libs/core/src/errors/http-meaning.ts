@@ -4,7 +4,7 @@
  * this well-known method. A registered symbol (`Symbol.for`) keeps the contract working even when
  * an app ends up with two copies of `@ballast/core`.
  */
-export const HTTP_MEANING: unique symbol = Symbol.for('@ballast/core.httpMeaning') as never;
+export const HTTP_MEANING: unique symbol = Symbol.for('@ballast/core.httpMeaning');
 
 export interface HttpMeaning {
   /** 503: a dependency or a local limit cannot serve now; 504: a call ran out of its time budget. */
