@@ -64,11 +64,13 @@ describe('CacheModule', () => {
     const target = await start(
       CacheModule.forRoot({
         ttlMs: 60_000,
-        caches: { tickets: { ttlMs: 5_000, maxEntries: 500, policy: 'lru' } },
+        caches: { tickets: { ttlMs: 5_000, maxEntries: 500, policy: 'lru' }, latest: { maxEntries: 1 } },
       }),
       [TicketsModule],
     );
     const service = target.get(TicketStatsService);
+    // A one-entry cache starts without a numShards of its own: the default shard count is capped.
+    expect(target.get(CacheRegistry).get('latest').settings).toMatchObject({ maxEntries: 1, numShards: 1 });
     expect(service.tickets.name).toBe('tickets');
     expect(service.tickets.settings).toMatchObject({ ttlMs: 5_000, maxEntries: 500, policy: 'lru' });
     expect(service.fallback.name).toBe('default');
@@ -78,7 +80,7 @@ describe('CacheModule', () => {
         .get(CacheRegistry)
         .list()
         .map((c) => c.name),
-    ).toEqual(['default', 'tickets']);
+    ).toEqual(['default', 'tickets', 'latest']);
   });
 
   it('reads its options from the environment through forRootAsync', async () => {

@@ -15,9 +15,9 @@ export interface AsyncTTLCacheOptions<V = unknown> {
   readonly ttlMs?: number;
   /** Default 100,000. */
   readonly maxEntries?: number;
-  /** Default 100 MB. */
+  /** Default 100 MB. With `sizeOf`, any unit of its own (lru-cache's `maxSize`); at least 1. */
   readonly maxBytes?: number;
-  /** Default 8. */
+  /** Default 8, or `maxEntries` when that is smaller; an explicit value must not exceed `maxEntries`. */
   readonly numShards?: number;
   /** Default `s3-fifo`. */
   readonly policy?: EvictionPolicy;
@@ -56,6 +56,8 @@ export interface ResolvedCacheSettings {
 }
 
 const specs = cacheOptions.specs;
+/** Shards when none are asked for; capped at `maxEntries`, so `maxEntries: 1` needs no `numShards: 1`. */
+const DEFAULT_NUM_SHARDS = 8;
 const settingsSchema = z
   .object({
     name: z.string().min(1).max(64).default(DEFAULT_CACHE_NAME),
@@ -67,7 +69,11 @@ const settingsSchema = z
     staleWhileRevalidateMs: specs.staleWhileRevalidateMs.schema,
     degradedTtlMs: specs.l2.degradedTtlMs.schema,
   })
-  .refine((s) => s.numShards <= s.maxEntries, { message: 'numShards must not exceed maxEntries', path: ['numShards'] });
+  .refine((s) => s.numShards === undefined || s.numShards <= s.maxEntries, {
+    message: 'numShards must not exceed maxEntries',
+    path: ['numShards'],
+  })
+  .transform((s) => ({ ...s, numShards: s.numShards ?? Math.min(DEFAULT_NUM_SHARDS, s.maxEntries) }));
 
 /** Validates a cache's settings with the same messages as the module (module, option, value, allowed). */
 export type CacheSettingsInput = Pick<

@@ -60,6 +60,27 @@ describe('AsyncTTLCache', () => {
       expect(() => new AsyncTTLCache({ maxEntries: 0 })).toThrow(/AsyncTTLCache: invalid options[\s\S]*maxEntries = 0/);
       expect(() => new AsyncTTLCache({ policy: 'mru' as never })).toThrow(/policy = "mru".*"s3-fifo".*"lru"/);
       expect(() => new AsyncTTLCache({ maxEntries: 4, numShards: 8 })).toThrow(/numShards/);
+      expect(() => new AsyncTTLCache({ maxBytes: 0 })).toThrow(/maxBytes = 0/);
+    });
+
+    it('caps the default shard count at maxEntries, so a one-entry cache needs no other setting', async () => {
+      const single = new AsyncTTLCache<string>({ maxEntries: 1 });
+      expect(single.shardCount).toBe(1);
+      await single.set('a', 'x');
+      await single.set('b', 'y');
+      expect(single.size).toBe(1);
+      expect(single.peek('b')).toBe('y');
+      expect(single.verify()).toBeUndefined();
+      expect(new AsyncTTLCache({ maxEntries: 5 }).shardCount).toBe(5);
+      expect(new AsyncTTLCache({ maxEntries: 100 }).shardCount).toBe(8);
+    });
+
+    it('takes a byte bound in the units of its own sizeOf, down to 1 (as lru-cache maxSize)', async () => {
+      const cache = new AsyncTTLCache<string>({ maxBytes: 3, sizeOf: () => 1 });
+      for (const key of ['a', 'b', 'c', 'd']) await cache.set(key, key);
+      expect(cache.size).toBe(3);
+      expect(cache.bytes).toBe(3);
+      expect(cache.stats().evictions.bytes).toBe(1);
     });
   });
 
@@ -248,6 +269,22 @@ describe('AsyncTTLCache', () => {
       gate.resolve('outdated');
       expect(await pending).toBe('outdated');
       expect(cache.peek('k')).toBeUndefined();
+    });
+
+    it('does not store a tagged load that an invalidation of its tag overtook', async () => {
+      const cache = new AsyncTTLCache<string>();
+      let finish: (value: string) => void = () => undefined;
+      const loading = cache.wrap('k', () => new Promise<string>((resolve) => (finish = resolve)), { tags: ['t'] });
+      await Promise.resolve();
+      await cache.invalidateTags('t');
+      finish('stale');
+      expect(await loading).toBe('stale');
+      expect(cache.peek('k')).toBeUndefined();
+      // An untouched tag does not cancel the load.
+      const other = cache.wrap('j', () => Promise.resolve('kept'), { tags: ['u'] });
+      await cache.invalidateTags('t');
+      expect(await other).toBe('kept');
+      expect(cache.peek('j')).toBe('kept');
     });
 
     it('does not cache undefined', async () => {

@@ -21,6 +21,8 @@ const FALSE: Promise<boolean> = Promise.resolve(false);
 
 interface Flight<V> {
   promise: Promise<V>;
+  /** The tags its result will carry, so `invalidateTags` can stop it from storing a stale value. */
+  tags: readonly string[] | undefined;
 }
 
 /**
@@ -296,7 +298,7 @@ export class AsyncTTLCache<V = unknown> {
   }
 
   private load(key: string, loader: CacheLoader<V>, options: CacheSetOptions | undefined): Promise<V> {
-    const flight = {} as Flight<V>;
+    const flight: Flight<V> = { promise: undefined as unknown as Promise<V>, tags: options?.tags };
     this.inflight.set(key, flight);
     flight.promise = this.runLoad(key, loader, options, flight).finally(() => {
       if (this.inflight.get(key) === flight) this.inflight.delete(key);
@@ -367,6 +369,10 @@ export class AsyncTTLCache<V = unknown> {
 
   private dropTagged(tags: readonly string[]): number {
     for (const key of this.store.tags.keysOf(tags)) this.inflight.delete(key);
+    // A load whose result will carry one of these tags was started before the invalidation: it must not store.
+    for (const [key, flight] of this.inflight) {
+      if (flight.tags !== undefined && flight.tags.some((tag) => tags.includes(tag))) this.inflight.delete(key);
+    }
     return this.store.removeTagged(tags, 'invalidated');
   }
 

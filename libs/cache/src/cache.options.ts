@@ -10,7 +10,7 @@ const maxEntries = z.number().int().min(1).max(50_000_000);
 const maxBytes = z
   .number()
   .int()
-  .min(1024)
+  .min(1)
   .max(2 ** 46);
 const numShards = z.number().int().min(1).max(256);
 const cleanupInterval = z.number().int().min(10).max(86_400_000);
@@ -60,9 +60,10 @@ export const cacheOptions = defineOptions(
       description: 'Most bytes a cache holds (estimated heap of keys, values and bookkeeping); never exceeded.',
     },
     numShards: {
-      schema: numShards.default(8),
+      schema: numShards.optional(),
       env: 'ASYNC_CACHE_NUM_SHARDS',
-      description: 'Independent segments; the background purge handles one per tick.',
+      description:
+        'Independent segments; the background purge handles one per tick. Default 8, or maxEntries when that is smaller.',
     },
     cleanupIntervalMs: {
       schema: cleanupInterval.default(30_000),
@@ -150,7 +151,8 @@ export const cacheOptions = defineOptions(
       for (const [path, cache] of settings) {
         const entries = cache.maxEntries ?? options.maxEntries;
         const shards = cache.numShards ?? options.numShards;
-        if (shards > entries) {
+        // Only a shard count the user chose can be too large: the default is capped at maxEntries.
+        if (shards !== undefined && shards > entries) {
           problems.push({ path: `${path}numShards`, message: `must not exceed maxEntries (${entries})` });
         }
       }
