@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-import { processEnv, RedactingLogger } from '@ballast/core';
+import { enableAdmissionControl, processEnv, RedactingLogger } from '@ballast/core';
 import { NestFactory } from '@nestjs/core';
 
 import { AppModule } from './app.module.js';
@@ -10,6 +10,8 @@ async function bootstrap(): Promise<void> {
   const logger = new RedactingLogger('Demo');
   const { port, host } = demoOptions.parse(demoOptions.fromEnv(processEnv));
   const app = await NestFactory.create(AppModule);
+  // Sheds with 503 + Retry-After past an adaptive concurrency limit, before requests queue on a pool.
+  enableAdmissionControl(app);
   // process.exit(0) after the hooks ran, so SIGTERM ends with status 0 rather than re-raising the signal.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(port, host);

@@ -78,3 +78,19 @@ export { PageQueryPipe } from './pagination/page-query.pipe.js';
 export { toPage, type Page, type PageQuery } from './pagination/page-query.js';
 
 export { DeadlineExceededError, withDeadline } from './utils/deadline.js';
+
+export {
+  enableAdmissionControl,
+  type AdmissionControl,
+  type EnableAdmissionControlExtras,
+} from './admission/enable-admission-control.js';
+export {
+  admissionOptions,
+  type AdmissionControlConfig,
+  type AdmissionControlOptions,
+} from './admission/admission.options.js';
+export {
+  GradientLimiter,
+  type GradientLimiterSettings,
+  type GradientLimiterSnapshot,
+} from './admission/gradient-limiter.js';
