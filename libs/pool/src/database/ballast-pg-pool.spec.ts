@@ -4,6 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 
 import type { PoolLogger } from '../resource-pool/resource-pool.options.js';
+import { PoolExhaustedError } from '../errors/pool.errors.js';
 import { BallastPgPool } from './ballast-pg-pool.js';
 import { ballastPgDriver } from './pg-driver.js';
 
@@ -102,6 +103,19 @@ describe('BallastPgPool', () => {
     expect(FakeClient.made.at(-1)!.config).toMatchObject({ statement_timeout: 5_000, connectionTimeoutMillis: 2_000 });
     expect(FakeClient.made.at(-1)!.config).not.toHaveProperty('max');
     await pool.end();
+  });
+
+  it('bounds a connect() wait by connectionTimeoutMillis when no acquireTimeoutMillis is given, as pg.Pool does', async () => {
+    const pool = makePool({ connectionTimeoutMillis: 100 });
+    const held = [await pool.connect(), await pool.connect()];
+    // Without the mapping this waits out the pool's own 30 s default (the test's timeout).
+    await expect(pool.connect()).rejects.toBeInstanceOf(PoolExhaustedError);
+    expect(pool.resourcePool.options.acquireTimeoutMs).toBe(100);
+    // An explicit acquireTimeoutMillis still wins: the two stay separable.
+    const separate = makePool({ connectionTimeoutMillis: 100, acquireTimeoutMillis: 5_000 });
+    expect(separate.resourcePool.options.acquireTimeoutMs).toBe(5_000);
+    for (const client of held) client.release();
+    await Promise.all([pool.end(), separate.end()]);
   });
 
   it('gives TypeORM a pg module whose Pool is ours, numbering replica pools', async () => {

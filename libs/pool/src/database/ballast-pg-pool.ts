@@ -11,7 +11,10 @@ import { pgClientFactory, type PgClientClass } from './pg-client.factory.js';
 export interface BallastPgPoolConfig extends pg.PoolConfig {
   /** Name in metrics, logs and errors. Default `pg`. */
   readonly poolName?: string;
-  /** How long `connect()` waits for a free client; separate from `connectionTimeoutMillis` (opening one). */
+  /**
+   * How long `connect()` waits for a free client; separate from `connectionTimeoutMillis` (opening
+   * one). Unset, `connectionTimeoutMillis` bounds the wait too, as in pg.Pool.
+   */
   readonly acquireTimeoutMillis?: number;
   /** A client held longer than this is logged with the stack of whoever took it; 0 off. */
   readonly leakDetectionMillis?: number;
@@ -88,7 +91,9 @@ export class BallastPgPool extends EventEmitter {
       idleTimeoutMs: config.idleTimeoutMillis ?? undefined,
       connectTimeoutMs: config.connectionTimeoutMillis || undefined,
       maxLifetimeMs: config.maxLifetimeSeconds ? config.maxLifetimeSeconds * 1_000 : undefined,
-      acquireTimeoutMs: config.acquireTimeoutMillis,
+      // pg.Pool's connectionTimeoutMillis bounds the whole wait for a client; keep that for users
+      // who only set it (a drop-in must not silently stop bounding the wait).
+      acquireTimeoutMs: config.acquireTimeoutMillis ?? (config.connectionTimeoutMillis || undefined),
       leakDetectionMs: config.leakDetectionMillis,
     });
     const settings: PgResourcePoolSettings = { ...fromConfig, ...definedOnly(binding?.pool ?? {}) };
