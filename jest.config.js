@@ -20,7 +20,8 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^@ballast/core/testing$': '<rootDir>/libs/core/src/testing/index.ts',
+    // Subpath entries (`@ballast/<lib>/testing`, `@ballast/neural/onnx`), as the packages' exports.
+    '^@ballast/([a-z]+)/(testing|onnx)$': '<rootDir>/libs/$1/src/$2/index.ts',
     ...Object.fromEntries(libs.map((lib) => [`^@ballast/${lib}$`, `<rootDir>/libs/${lib}/src/index.ts`])),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

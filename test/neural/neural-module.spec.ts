@@ -12,19 +12,9 @@ import {
   type MetricsRegistry,
 } from '@ballast/core';
 import { expectNoOpenHandlesAfter } from '@ballast/core/testing';
-import {
-  encodeMlpModel,
-  FakeModelLoader,
-  mlpForward,
-  ModelCache,
-  NeuralModule,
-  neuralOptions,
-  NeuralService,
-  OnnxModelLoader,
-  type MlpSpec,
-  type OnnxModel,
-  type NeuralModuleOptions,
-} from '@ballast/neural';
+import { ModelCache, NeuralModule, neuralOptions, NeuralService, type NeuralModuleOptions } from '@ballast/neural';
+import { encodeMlpModel, mlpForward, OnnxModelLoader, type MlpSpec, type OnnxModel } from '@ballast/neural/onnx';
+import { FakeModelLoader } from '@ballast/neural/testing';
 import { RESOURCE_TRACKER, ResourceTrackerModule, type ResourceTracker } from '@ballast/tracker';
 import { Body, Controller, Module, Param, Post, type INestApplication } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';

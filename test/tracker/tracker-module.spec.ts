@@ -4,8 +4,6 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { BallastCoreModule, HealthContributorRegistry, RESOURCE_REGISTRY, type ResourceRegistry } from '@ballast/core';
 import { expectNoOpenHandlesAfter } from '@ballast/core/testing';
 import {
-  expectNoLeakedResources,
-  LeakedResourcesError,
   RESOURCE_TRACKER,
   ResourceOwnerInterceptor,
   ResourceTrackerModule,
@@ -14,6 +12,7 @@ import {
   tracked,
   type ResourceTracker,
 } from '@ballast/tracker';
+import { expectNoLeakedResources, LeakedResourcesError } from '@ballast/tracker/testing';
 import { Controller, Get, Inject, UseInterceptors, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';

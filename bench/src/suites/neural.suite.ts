@@ -9,16 +9,15 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { ModelCache } from '@ballast/neural';
 import {
   encodeMlpModel,
-  FakeModelLoader,
-  type FakeModel,
   mlpLayersForBytes,
-  ModelCache,
   OnnxModelLoader,
   type OnnxFeeds,
   type OnnxModel,
-} from '@ballast/neural';
+} from '@ballast/neural/onnx';
+import { FakeModelLoader, type FakeModel } from '@ballast/neural/testing';
 import * as ort from 'onnxruntime-node';
 
 import { compareOps, costResult, opsResult, rateResult, type BenchResult, type BenchSuite } from '../harness.js';
@@ -43,7 +42,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encodeMlpModel, mlpLayersForBytes, ModelCache, OnnxModelLoader } from '@ballast/neural';
+import { ModelCache } from '@ballast/neural';
+import { encodeMlpModel, mlpLayersForBytes, OnnxModelLoader } from '@ballast/neural/onnx';
 const MB = 1024 * 1024;
 const args = process.argv.slice(1);
 const dir = mkdtempSync(join(tmpdir(), 'ballast-bench-'));

@@ -28,28 +28,3 @@ export { ModelCacheClosedError, ModelCapacityError, ModelLoadError, ModelLoadTim
 export { neuralHealth, type ModelCacheView } from './neural.health.js';
 export { NeuralReporter, neuralRecommendations } from './neural.reporter.js';
 export { NeuralMetrics } from './neural.metrics.js';
-
-export {
-  OnnxModelLoader,
-  executionProvidersFor,
-  type OnnxModelLoaderOptions,
-  type OnnxModelSource,
-} from './onnx/onnx-model.loader.js';
-export type {
-  OnnxExecution,
-  OnnxFeeds,
-  OnnxInputInfo,
-  OnnxModel,
-  OnnxOutputs,
-  OnnxTensorData,
-} from './onnx/onnx-model.interface.js';
-export {
-  encodeMlpModel,
-  mlpForward,
-  mlpLayersForBytes,
-  mlpWeightBytes,
-  mlpWeights,
-  type MlpSpec,
-  type MlpWeights,
-} from './onnx/mlp-model.js';
-export { FakeModelLoader, type FakeModel } from './testing/fake-model.loader.js';

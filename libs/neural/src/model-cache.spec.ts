@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { ModelCache } from './model-cache.js';
 import { ModelCacheClosedError, ModelCapacityError, ModelLoadError, ModelLoadTimeoutError } from './neural.errors.js';
-import { FakeModelLoader } from './testing/fake-model.loader.js';
+import { FakeModelLoader } from './testing/index.js';
 
 const MB = 1024 * 1024;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));

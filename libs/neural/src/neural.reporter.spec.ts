@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ModelCache } from './model-cache.js';
 import { neuralHealth } from './neural.health.js';
 import { NeuralReporter } from './neural.reporter.js';
-import { FakeModelLoader } from './testing/fake-model.loader.js';
+import { FakeModelLoader } from './testing/index.js';
 
 describe('NeuralReporter', () => {
   it('recommends a larger byte bound when the hit rate is below 70% and models are evicted for capacity', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { assessPool } from './pool.health.js';
-import { fakeStats } from './testing/fake-stats.js';
+import { fakeStats } from './testing/index.js';
 
 const thresholds = { degradedUtilisation: 0.9, persistentWaitersMs: 1_000 };
 

@@ -3,7 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 
 import { PoolMetrics } from './pool.metrics.js';
 import { ResourcePool } from './resource-pool/resource-pool.js';
-import { fakeStats } from './testing/fake-stats.js';
+import { fakeStats } from './testing/index.js';
 
 const labels = 'db_client_connection_pool_name="main",ballast_pool_kind="database"';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { PoolReporter, type PoolReporterOptions } from './pool.reporter.js';
 import type { PoolStats } from './resource-pool/pool-stats.js';
-import { fakeStats } from './testing/fake-stats.js';
+import { fakeStats } from './testing/index.js';
 
 const MINUTE = 60_000;
 

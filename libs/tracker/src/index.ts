@@ -62,9 +62,3 @@ export {
   sampleProcessResources,
   type ProcessResourceSample,
 } from './signals/process-poller.js';
-
-export {
-  expectNoLeakedResources,
-  LeakedResourcesError,
-  type NoLeakedResourcesOptions,
-} from './testing/expect-no-leaked-resources.js';

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { encodeMlpModel, mlpLayersForBytes, ModelCache, OnnxModelLoader } from '@ballast/neural';
+import { ModelCache } from '@ballast/neural';
+import { encodeMlpModel, mlpLayersForBytes, OnnxModelLoader } from '@ballast/neural/onnx';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -1,4 +1,4 @@
-// Resolve/load hooks for ts-loader.mjs: `@ballast/<lib>` -> libs/<lib>/src/index.ts, relative
+// Resolve/load hooks for ts-loader.mjs: `@ballast/<lib>[/testing|/onnx]` -> libs/<lib>/src/[<sub>/]index.ts, relative
 // `.js` imports -> `.ts` when only the TypeScript file exists, `.ts` files compiled by swc.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -9,8 +9,9 @@ import swc from '@swc/core';
 const root = new URL('../../../', import.meta.url);
 
 export async function resolve(specifier, context, next) {
-  const lib = /^@ballast\/([a-z]+)$/.exec(specifier);
-  if (lib) return { url: new URL(`libs/${lib[1]}/src/index.ts`, root).href, shortCircuit: true };
+  const lib = /^@ballast\/([a-z]+)(?:\/(testing|onnx))?$/.exec(specifier);
+  if (lib)
+    return { url: new URL(`libs/${lib[1]}/src/${lib[2] ? `${lib[2]}/` : ''}index.ts`, root).href, shortCircuit: true };
   if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) {
     const ts = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
     if (existsSync(fileURLToPath(ts))) return { url: ts.href, shortCircuit: true };

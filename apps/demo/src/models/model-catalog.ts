@@ -1,4 +1,4 @@
-import { encodeMlpModel, mlpLayersForBytes } from '@ballast/neural';
+import { encodeMlpModel, mlpLayersForBytes } from '@ballast/neural/onnx';
 
 /** The demo's models, made in code at start-up: nothing is downloaded. */
 export interface DemoModel {

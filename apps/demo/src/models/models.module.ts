@@ -1,5 +1,6 @@
 import { optionsFromEnv } from '@ballast/core';
-import { NeuralModule, neuralOptions, OnnxModelLoader } from '@ballast/neural';
+import { NeuralModule, neuralOptions } from '@ballast/neural';
+import { OnnxModelLoader } from '@ballast/neural/onnx';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 

@@ -1,6 +1,7 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 
 import type { OnnxFeeds, OnnxInputInfo, OnnxModel, OnnxOutputs } from './onnx-model.interface.js';
+import { loadOnnxRuntime } from './onnx-runtime.js';
 
 function inputsOf(session: ort.InferenceSession): OnnxInputInfo[] {
   return session.inputNames.map((name, i) => {
@@ -21,6 +22,7 @@ export class OnnxInlineModel implements OnnxModel {
   private constructor(
     readonly name: string,
     private readonly session: ort.InferenceSession,
+    private readonly runtime: typeof ort,
   ) {
     this.inputs = inputsOf(session);
     this.outputNames = [...session.outputNames];
@@ -31,16 +33,18 @@ export class OnnxInlineModel implements OnnxModel {
     source: string | Uint8Array,
     options: ort.InferenceSession.SessionOptions,
   ): Promise<OnnxInlineModel> {
+    const runtime = await loadOnnxRuntime();
     const session =
       typeof source === 'string'
-        ? await ort.InferenceSession.create(source, options)
-        : await ort.InferenceSession.create(source, options);
-    return new OnnxInlineModel(name, session);
+        ? await runtime.InferenceSession.create(source, options)
+        : await runtime.InferenceSession.create(source, options);
+    return new OnnxInlineModel(name, session, runtime);
   }
 
   async run(feeds: OnnxFeeds): Promise<OnnxOutputs> {
     const tensors: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor(t.type ?? 'float32', t.data, t.dims);
+    for (const [name, t] of Object.entries(feeds))
+      tensors[name] = new this.runtime.Tensor(t.type ?? 'float32', t.data, t.dims);
     const result = await this.session.run(tensors);
     const out: OnnxOutputs = {};
     for (const [name, tensor] of Object.entries(result)) {

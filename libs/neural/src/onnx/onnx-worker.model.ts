@@ -1,9 +1,9 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 import type { InferenceSession } from 'onnxruntime-node';
 
 import type { OnnxFeeds, OnnxInputInfo, OnnxModel, OnnxOutputs } from './onnx-model.interface.js';
+import { resolveOnnxRuntime } from './onnx-runtime.js';
 import { ONNX_WORKER_SCRIPT } from './onnx-worker.script.js';
 
 interface Reply {
@@ -53,7 +53,7 @@ export class OnnxWorkerModel implements OnnxModel {
     source: string | Uint8Array,
     options: InferenceSession.SessionOptions,
   ): Promise<OnnxWorkerModel> {
-    ortPath ??= createRequire(import.meta.url).resolve('onnxruntime-node');
+    ortPath ??= resolveOnnxRuntime();
     const worker = new Worker(ONNX_WORKER_SCRIPT, { eval: true, workerData: { ortPath } });
     const model = new OnnxWorkerModel(name, worker);
     try {
