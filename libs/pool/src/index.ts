@@ -28,6 +28,8 @@ export {
   PoolClosedError,
   PoolCreateError,
   PoolExhaustedError,
+  PoolQueueFullError,
+  PoolUnavailableError,
   QueryTimeoutError,
   type PoolErrorNumbers,
 } from './errors/pool.errors.js';

@@ -16,6 +16,7 @@ const sharedPoolFields = {
   maxLifetimeMs: ms(86_400_000).optional(),
   healthCheckIntervalMs: ms(86_400_000).optional(),
   leakDetectionMs: ms(86_400_000).optional(),
+  maxWaiters: z.number().int().min(0).max(1_000_000).optional(),
 };
 
 const databasePoolSchema = z.strictObject({
@@ -97,9 +98,16 @@ export const poolOptions = defineOptions(
           description: 'Connections open at most, per pool and per instance.',
         },
         acquireTimeoutMs: {
-          schema: positiveMs(600_000).default(30_000),
+          schema: positiveMs(600_000).default(1_000),
           env: 'DB_POOL_ACQUIRE_TIMEOUT',
-          description: 'How long a caller waits for a free connection before PoolExhaustedError (ms).',
+          description:
+            'How long a caller waits for a free connection before PoolExhaustedError (ms); sized for a web request, see docs/pool.md.',
+        },
+        maxWaiters: {
+          schema: z.number().int().min(0).max(1_000_000).default(200),
+          env: 'DB_POOL_MAX_WAITERS',
+          description:
+            'Callers allowed to wait for a connection at once; past it acquire fails at once (PoolQueueFullError).',
         },
         connectTimeoutMs: {
           schema: positiveMs(600_000).default(10_000),
@@ -154,9 +162,14 @@ export const poolOptions = defineOptions(
           description: 'Dedicated connections for blocking commands (BLPOP, XREAD BLOCK...) at most.',
         },
         acquireTimeoutMs: {
-          schema: positiveMs(600_000).default(5_000),
+          schema: positiveMs(600_000).default(1_000),
           env: 'REDIS_POOL_ACQUIRE_TIMEOUT',
           description: 'How long a caller waits for a dedicated connection (ms).',
+        },
+        maxWaiters: {
+          schema: z.number().int().min(0).max(1_000_000).default(50),
+          env: 'REDIS_POOL_MAX_WAITERS',
+          description: 'Callers allowed to wait for a dedicated connection at once; past it acquire fails at once.',
         },
         connectTimeoutMs: {
           schema: positiveMs(600_000).default(5_000),

@@ -31,6 +31,7 @@ export interface RedisConnectionSettings {
     readonly min: number;
     readonly max: number;
     readonly acquireTimeoutMs: number;
+    readonly maxWaiters: number;
     readonly idleTimeoutMs: number;
     readonly maxLifetimeMs: number;
     readonly keepaliveMs: number;
@@ -119,6 +120,7 @@ export class RedisConnection implements RedisClientStatsSource {
       min: settings.blocking.min,
       max: settings.blocking.max,
       acquireTimeoutMs: settings.blocking.acquireTimeoutMs,
+      maxWaiters: settings.blocking.maxWaiters,
       connectTimeoutMs: settings.connectTimeoutMs,
       idleTimeoutMs: settings.blocking.idleTimeoutMs,
       maxLifetimeMs: settings.blocking.maxLifetimeMs,

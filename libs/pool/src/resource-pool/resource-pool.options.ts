@@ -29,6 +29,8 @@ export interface PoolLogger {
   log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /** Repeats of a condition already logged at warn (each failed probe of an outage); dropped when absent. */
+  debug?(message: string): void;
 }
 
 /** Notifications for adapters (the pg.Pool facade turns them into events); all optional. */
@@ -52,7 +54,10 @@ export interface ResourcePoolOptions<T> {
   readonly min?: number;
   /** Resources open at most, idle and used together. Default 10. */
   readonly max?: number;
-  /** How long `acquire()` waits before failing with PoolExhaustedError. Default 30 s. */
+  /**
+   * How long `acquire()` waits before failing with PoolExhaustedError. Default 30 s (HikariCP's
+   * connectionTimeout); PoolModule's pools default to 1 s, sized for a web request.
+   */
   readonly acquireTimeoutMs?: number;
   /** How long one `factory.create()` may take. Default 10 s. */
   readonly connectTimeoutMs?: number;
@@ -75,8 +80,13 @@ export interface ResourcePoolOptions<T> {
   readonly leakStackDepth?: number;
   /** First pause after a failed create; doubles up to `createRetryMaxMs`. Default 100 ms. */
   readonly createRetryInitialMs?: number;
+  /**
+   * Longest pause between two create attempts during an outage (each pause is half fixed, half
+   * random). Default min(2 s, acquireTimeoutMs), at least `createRetryInitialMs`: a restored server
+   * is noticed within about one acquire timeout.
+   */
   readonly createRetryMaxMs?: number;
-  /** Callers allowed to wait at once; past it acquire fails at once. Default unbounded. */
+  /** Callers allowed to wait at once; past it acquire fails at once with PoolQueueFullError. Default unbounded. */
   readonly maxWaiters?: number;
   /** Housekeeping period: idle reaping, lifetime, min size, leak scan. Default 1 s. */
   readonly housekeepingIntervalMs?: number;
@@ -98,6 +108,9 @@ export interface AcquireOptions {
 }
 
 /** Resolved options with every default filled in. */
+/** The create backoff never pauses longer than this by default, however long the acquire timeout. */
+export const CREATE_RETRY_CAP_MS = 2_000;
+
 export type ResolvedPoolOptions = Required<
   Omit<ResourcePoolOptions<unknown>, 'factory' | 'scheduler' | 'logger' | 'hooks' | 'resourceRegistry'>
 >;
@@ -118,7 +131,6 @@ export const POOL_DEFAULTS = {
   leakDetectionStacks: true,
   leakStackDepth: 20,
   createRetryInitialMs: 100,
-  createRetryMaxMs: 10_000,
   maxWaiters: Number.POSITIVE_INFINITY,
   housekeepingIntervalMs: 1_000,
   shutdownTimeoutMs: 10_000,
@@ -130,11 +142,17 @@ function check(name: string, option: string, value: number, ok: boolean, allowed
 
 export function resolvePoolOptions<T>(options: ResourcePoolOptions<T>): ResolvedPoolOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = {
+  const merged = {
     ...POOL_DEFAULTS,
     resourceType: `${options.kind ?? POOL_DEFAULTS.kind}-connection`,
     ...defined,
-  } as ResolvedPoolOptions;
+  } as Omit<ResolvedPoolOptions, 'createRetryMaxMs'> & { createRetryMaxMs?: number };
+  const o: ResolvedPoolOptions = {
+    ...merged,
+    createRetryMaxMs:
+      merged.createRetryMaxMs ??
+      Math.max(Math.min(CREATE_RETRY_CAP_MS, merged.acquireTimeoutMs), merged.createRetryInitialMs),
+  };
   const nonNegative = (key: keyof ResolvedPoolOptions) =>
     check(o.name, key, o[key] as number, Number.isFinite(o[key] as number) && (o[key] as number) >= 0, '>= 0');
   if (!o.name) throw new RangeError('ResourcePool: name must not be empty');

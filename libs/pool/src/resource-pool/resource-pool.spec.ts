@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 
-import { PoolClosedError, PoolCreateError, PoolExhaustedError } from '../errors/pool.errors.js';
+import { HTTP_MEANING } from '@ballast/core';
+
+import {
+  PoolClosedError,
+  PoolCreateError,
+  PoolExhaustedError,
+  PoolQueueFullError,
+  PoolUnavailableError,
+} from '../errors/pool.errors.js';
 import { ResourcePool } from './resource-pool.js';
 import type { CreateContext, PoolFactory, PoolLogger, ResourcePoolOptions } from './resource-pool.options.js';
 
@@ -44,7 +52,14 @@ class FakeFactory implements PoolFactory<Conn> {
 
 class CapturingLogger implements PoolLogger {
   readonly warnings: string[] = [];
-  log(): void {}
+  readonly logs: string[] = [];
+  readonly debugs: string[] = [];
+  log(message: string): void {
+    this.logs.push(message);
+  }
+  debug(message: string): void {
+    this.debugs.push(message);
+  }
   warn(message: string): void {
     this.warnings.push(message);
   }
@@ -230,11 +245,20 @@ describe('ResourcePool acquire and release', () => {
     expect(stats.createTime.count).toBe(1);
   });
 
-  it('refuses more waiters than maxWaiters at once', async () => {
-    const { pool } = makePool({ max: 1, maxWaiters: 1 });
+  it('refuses more waiters than maxWaiters at once with PoolQueueFullError', async () => {
+    const { pool } = makePool({ max: 1, maxWaiters: 1, kind: 'database' });
     const held = await pool.acquire();
     const first = pool.acquire();
-    await expect(pool.acquire()).rejects.toThrow(/1 callers already waiting/);
+    const refused = (await pool.acquire().catch((e: unknown) => e)) as PoolQueueFullError;
+    expect(refused).toBeInstanceOf(PoolQueueFullError);
+    expect(refused).toBeInstanceOf(PoolExhaustedError);
+    expect(refused.message).toMatch(/1 callers already waiting \(maxWaiters\)/);
+    expect(refused[HTTP_MEANING]()).toEqual({
+      status: 503,
+      code: 'pool_queue_full',
+      dependency: 'database:test',
+      retryAfterMs: 1_000,
+    });
     expect(pool.stats().exhausted).toBe(1);
     held.release();
     (await first).release();
@@ -346,7 +370,7 @@ describe('ResourcePool create failures', () => {
     factory.failWith = new Error('connect ECONNREFUSED postgres://app:hunter2@db:5432/x');
     const error = await pool.acquire().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PoolCreateError);
-    expect((error as Error).message).toMatch(/could not create a resource: connect ECONNREFUSED/);
+    expect((error as Error).message).toMatch(/could not create a resource: .*last create error: connect ECONNREFUSED/);
     expect((error as Error).message).not.toContain('hunter2');
     expect((error as Error).cause).toBe(factory.failWith);
     // Hammering acquire while creates fail never turns into a tight loop of creates.
@@ -384,6 +408,100 @@ describe('ResourcePool create failures', () => {
     expect(error).toBeInstanceOf(PoolCreateError);
     expect(error.message).toContain('connect timeout');
     expect(pool.stats().errors.create).toBe(1);
+  });
+});
+
+describe('ResourcePool fail fast during an outage', () => {
+  /** A pool that has seen one create fail: the outage has begun. */
+  async function failingPool(options: Partial<ResourcePoolOptions<Conn>> = {}) {
+    const made = makePool({ kind: 'database', acquireTimeoutMs: 1_000, ...options });
+    made.factory.failWith = new Error('connect ECONNREFUSED postgres://app:hunter2@db:5432/x');
+    await made.pool.acquire().catch(() => undefined);
+    return made;
+  }
+
+  it('refuses an acquire at once, before its timeout, with PoolUnavailableError carrying the redacted cause', async () => {
+    const { pool, factory } = await failingPool();
+    let settled = false;
+    const refused = pool.acquire().finally(() => (settled = true));
+    refused.catch(() => undefined);
+    await settle(); // no fake time passes: the acquire timeout (1 s) cannot have run out
+    expect(settled).toBe(true);
+    const error = (await refused.catch((e: unknown) => e)) as PoolUnavailableError;
+    expect(error).toBeInstanceOf(PoolUnavailableError);
+    expect(error).toBeInstanceOf(PoolCreateError);
+    expect(error.cause).toBe(factory.failWith);
+    expect(error.message).toContain('last create error: connect ECONNREFUSED');
+    expect(error.message).not.toContain('hunter2');
+    // The cause once in the message, not again in the reason.
+    expect(error.message.match(/ECONNREFUSED/g)).toHaveLength(1);
+    const meaning = error[HTTP_MEANING]();
+    expect(meaning).toMatchObject({ status: 503, code: 'pool_unavailable', dependency: 'database:test' });
+    expect(meaning.retryAfterMs).toBeGreaterThan(0);
+    expect(meaning.retryAfterMs).toBeLessThanOrEqual(1_000);
+    expect(pool.pendingCount).toBe(0);
+  });
+
+  it('still waits when a lent resource may come back, and gets it', async () => {
+    const { pool, factory } = makePool({ max: 2, acquireTimeoutMs: 1_000 });
+    const held = await pool.acquire();
+    factory.failWith = new Error('too many connections');
+    const waiting = pool.acquire();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(pool.stats().lastCreateError).toBe('too many connections');
+    expect(pool.pendingCount).toBe(1);
+    held.release();
+    const lease = await waiting;
+    expect(lease.resource).toBe(held.resource);
+    lease.release();
+  });
+
+  it('fails waiters at once when the last lent resource breaks during the outage', async () => {
+    const { pool, factory } = makePool({ max: 1, acquireTimeoutMs: 10_000 });
+    const held = await pool.acquire();
+    factory.failWith = new Error('server gone');
+    const waiting = pool.acquire().catch((e: unknown) => e);
+    await settle();
+    held.destroy();
+    await jest.advanceTimersByTimeAsync(50);
+    expect(await waiting).toBeInstanceOf(PoolUnavailableError);
+  });
+
+  it('probes in the background with no caller, and serves again after the first success', async () => {
+    const { pool, factory, logger } = await failingPool();
+    for (let i = 0; i < 20; i++) await pool.acquire().catch(() => undefined);
+    await jest.advanceTimersByTimeAsync(3_000);
+    const probes = factory.createCalls;
+    expect(probes).toBeGreaterThan(3);
+    factory.failWith = undefined;
+    await jest.advanceTimersByTimeAsync(1_000); // the cap: min(2 s, acquireTimeoutMs)
+    expect(pool.stats()).toMatchObject({ size: 1, idle: 1, lastCreateError: undefined });
+    const lease = await pool.acquire();
+    lease.release();
+    // One warn line for the whole outage, its repeats at debug, one line when it ends.
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toMatch(/cannot create connections, failing acquires fast/);
+    expect(logger.debugs.length).toBeGreaterThanOrEqual(probes - 2);
+    expect(logger.logs).toEqual([expect.stringMatching(/creating connections again after \d+ failed attempt/)]);
+  });
+
+  it('starts the next probe while a previous one hangs on a cut network', async () => {
+    const { pool, factory } = await failingPool({ max: 10, connectTimeoutMs: 30_000 });
+    factory.failWith = undefined;
+    factory.hang = true;
+    await jest.advanceTimersByTimeAsync(1_100); // one probe hangs
+    const hanging = pool.creatingCount;
+    expect(hanging).toBeGreaterThanOrEqual(1);
+    factory.hang = false;
+    await jest.advanceTimersByTimeAsync(1_100); // the next probe, long before the hung one's 30 s timeout
+    expect(pool.stats().idle).toBe(1);
+  });
+
+  it('caps the create backoff at min(2 s, acquireTimeoutMs) unless set', () => {
+    expect(makePool({ acquireTimeoutMs: 1_000 }).pool.options.createRetryMaxMs).toBe(1_000);
+    expect(makePool({ acquireTimeoutMs: 30_000 }).pool.options.createRetryMaxMs).toBe(2_000);
+    expect(makePool({ acquireTimeoutMs: 0 }).pool.options.createRetryMaxMs).toBe(100);
+    expect(makePool({ createRetryMaxMs: 5_000 }).pool.options.createRetryMaxMs).toBe(5_000);
   });
 });
 

@@ -1,7 +1,13 @@
-import { RedactingLogger, redactString } from '@ballast/core';
+import { RedactingLogger } from '@ballast/core';
 
-import { PoolClosedError, PoolCreateError, PoolExhaustedError, type PoolErrorNumbers } from '../errors/pool.errors.js';
-import { jitteredBackoff } from './backoff.js';
+import {
+  PoolClosedError,
+  PoolExhaustedError,
+  PoolQueueFullError,
+  PoolUnavailableError,
+  type PoolErrorNumbers,
+} from '../errors/pool.errors.js';
+import { CreateOutage } from './create-outage.js';
 import { captureHolder, describeError, holdersMessage, leakMessage, leakReturnedMessage } from './leak-reports.js';
 import { BucketHistogram, CREATE_BUCKETS_MS, USE_BUCKETS_MS, WAIT_BUCKETS_MS } from './bucket-histogram.js';
 import { BORROWED, CREATING, IDLE, Lease, type LeaseOwner, PoolEntry, RETIRED, VALIDATING } from './pool-entry.js';
@@ -83,9 +89,8 @@ export class ResourcePool<T> implements LeaseOwner<T> {
   private destroyed = 0;
   private readonly errors: Record<PoolErrorKind, number> = { create: 0, validate: 0, destroy: 0, broken: 0 };
 
-  private consecutiveCreateFailures = 0;
-  private nextCreateAt = 0;
-  private lastCreateError: unknown = undefined;
+  /** Create failures in a row, their backoff and their logging. */
+  private readonly outage: CreateOutage;
   /** `performance.now()` since which callers have been waiting without a break; -1 when none wait. */
   private waitingSince = -1;
 
@@ -108,6 +113,12 @@ export class ResourcePool<T> implements LeaseOwner<T> {
     this.validates = typeof options.factory.validate === 'function';
     this.captureStacks = this.options.leakDetectionMs > 0 && this.options.leakDetectionStacks;
     this.registry = options.resourceRegistry;
+    this.outage = new CreateOutage(
+      this.name,
+      this.logger,
+      this.options.createRetryInitialMs,
+      this.options.createRetryMaxMs,
+    );
     const task = () => this.housekeep();
     const interval = this.options.housekeepingIntervalMs;
     if (options.scheduler) {
@@ -126,6 +137,8 @@ export class ResourcePool<T> implements LeaseOwner<T> {
    * Borrows a resource. Resolves at once when one is idle; otherwise waits in line (FIFO) until one
    * is returned or created, failing with {@link PoolExhaustedError} after the acquire timeout, with
    * the signal's reason when `signal` aborts, or with {@link PoolClosedError} once draining.
+   * Fails at once with {@link PoolQueueFullError} when `maxWaiters` callers already wait, and with
+   * {@link PoolUnavailableError} while creates fail and no resource is out that could come back.
    */
   acquire(options?: AcquireOptions): Promise<Lease<T>> {
     if (this.state !== OPEN) return Promise.reject(this.closedError());
@@ -152,6 +165,11 @@ export class ResourcePool<T> implements LeaseOwner<T> {
         }
         return Promise.resolve(this.lend(entry, now, 0, holder));
       }
+    }
+    if (this.outage.active && this.live.length === 0) {
+      // HikariCP-style fail fast: nothing could be returned and creates fail, so waiting only delays the answer.
+      this.pump(); // keeps the background probe going
+      return Promise.reject(this.unavailableError(now, 0));
     }
     const pending = this.enqueue(options, now, holder);
     this.pump();
@@ -220,9 +238,7 @@ export class ResourcePool<T> implements LeaseOwner<T> {
   private enqueue(options: AcquireOptions | undefined, now: number, holder: { stack?: string } | undefined) {
     if (this.waiters.size >= this.options.maxWaiters) {
       this.exhausted++;
-      return Promise.reject(
-        new PoolExhaustedError(`${this.waiters.size} callers already waiting (maxWaiters)`, this.numbers(0)),
-      );
+      return Promise.reject(new PoolQueueFullError(this.options.maxWaiters, this.numbers(0)));
     }
     const timeoutMs = options?.timeoutMs ?? this.options.acquireTimeoutMs;
     const signal = options?.signal;
@@ -276,7 +292,7 @@ export class ResourcePool<T> implements LeaseOwner<T> {
     this.timeouts++;
     this.exhausted++;
     const waited = now - waiter.since;
-    const cause = this.consecutiveCreateFailures > 0 ? this.lastCreateError : undefined;
+    const cause = this.outage.active ? this.outage.lastError : undefined;
     waiter.reject(
       new PoolExhaustedError(
         `no resource within ${Math.round(waiter.deadline - waiter.since)} ms`,
@@ -291,6 +307,7 @@ export class ResourcePool<T> implements LeaseOwner<T> {
   /** Serves waiters from the idle stack, then starts the creates that waiters and `min` call for. */
   private pump(): void {
     if (this.state === CLOSED) return;
+    this.failHopelessWaiters();
     if (this.waiters.size > 0 && this.idle.length > 0) {
       const now = performance.now();
       while (this.waiters.size > 0 && this.idle.length > 0) {
@@ -306,17 +323,21 @@ export class ResourcePool<T> implements LeaseOwner<T> {
     }
     if (this.state !== OPEN) return;
     const size = this.live.length + this.creating;
-    const wanted = Math.max(this.waiters.size - this.creating - this.validating, this.options.min - size);
+    let wanted = Math.max(this.waiters.size - this.creating - this.validating, this.options.min - size);
+    // During an outage a probe keeps running in the background, wanted or not: the first success ends it.
+    if (this.outage.active) wanted = Math.max(wanted, 1);
     let count = Math.min(wanted, this.options.max - size);
     if (count <= 0) return;
-    if (this.consecutiveCreateFailures > 0) {
-      // After a failure, one probe at a time and only once the backoff has passed.
-      if (this.creating > 0) return;
+    if (this.outage.active) {
+      // One probe per backoff step. A probe that hangs (a cut network) does not hold back the next
+      // one, so the pool notices a restored server within a step, not a connect timeout later.
       const now = performance.now();
-      if (now < this.nextCreateAt) {
-        this.armRetry(this.nextCreateAt - now);
+      if (now < this.outage.nextAttemptAt) {
+        this.armRetry(this.outage.nextAttemptAt - now);
         return;
       }
+      this.outage.probing(now);
+      this.armRetry(this.outage.nextAttemptAt - now);
       count = 1;
     }
     for (; count > 0; count--) this.startCreate();
@@ -375,7 +396,7 @@ export class ResourcePool<T> implements LeaseOwner<T> {
     this.creating--;
     const now = performance.now();
     this.createTime.observe(now - started);
-    this.consecutiveCreateFailures = 0;
+    this.outage.succeeded(now);
     this.created++;
     entry.resource = resource;
     entry.createdAt = entry.returnedAt = entry.checkedAt = now;
@@ -407,34 +428,35 @@ export class ResourcePool<T> implements LeaseOwner<T> {
     entry.state = RETIRED;
     if (this.state !== OPEN) return; // aborted by drain/close: not a failure of the server
     this.errors.create++;
-    this.consecutiveCreateFailures++;
-    this.lastCreateError = error;
-    const delay = jitteredBackoff(
-      this.consecutiveCreateFailures,
-      this.options.createRetryInitialMs,
-      this.options.createRetryMaxMs,
-    );
-    this.nextCreateAt = performance.now() + delay;
+    this.outage.failed(error, performance.now());
     this.hooks.error?.(error, 'create');
-    this.logger.warn(
-      `Pool "${this.name}": create failed (${this.consecutiveCreateFailures} in a row, next try in ${Math.round(delay)} ms): ${describeError(error)}`,
-    );
-    if (this.live.length === 0) {
-      // Nothing alive could ever be returned to them: tell the waiters now rather than at their timeout.
-      let keep = this.creating;
-      for (let waiter = this.waiters.head; waiter !== undefined;) {
-        const following = waiter.next;
-        if (keep > 0) keep--;
-        else {
-          this.unqueue(waiter);
-          waiter.reject(
-            new PoolCreateError(describeError(error), this.numbers(performance.now() - waiter.since), { cause: error }),
-          );
-        }
-        waiter = following;
-      }
-    }
     this.pump();
+  }
+
+  /**
+   * While creates fail and nothing alive could be returned, tells the waiters now rather than at
+   * their timeout; as many as creates still in flight (a burst at start-up) keep their place.
+   */
+  private failHopelessWaiters(): void {
+    if (!this.outage.active || this.live.length > 0 || this.waiters.size === 0) return;
+    const now = performance.now();
+    let keep = this.creating;
+    for (let waiter = this.waiters.head; waiter !== undefined;) {
+      const following = waiter.next;
+      if (keep > 0) keep--;
+      else {
+        this.unqueue(waiter);
+        waiter.reject(this.unavailableError(now, now - waiter.since));
+      }
+      waiter = following;
+    }
+  }
+
+  private unavailableError(now: number, waitedMs: number): PoolUnavailableError {
+    this.exhausted++;
+    return new PoolUnavailableError(this.outage.failures, this.numbers(waitedMs, undefined, now), {
+      cause: this.outage.lastError,
+    });
   }
 
   /** A resource free for the taking: to the longest waiter, else onto the idle stack. */
@@ -737,15 +759,14 @@ export class ResourcePool<T> implements LeaseOwner<T> {
       created: this.created,
       destroyed: this.destroyed,
       errors: { ...this.errors },
-      lastCreateError:
-        this.consecutiveCreateFailures > 0 ? redactString(describeError(this.lastCreateError)) : undefined,
+      lastCreateError: this.outage.active ? describeError(this.outage.lastError) : undefined,
       waitTime: this.waitTime.snapshot(),
       useTime: this.useTime.snapshot(),
       createTime: this.createTime.snapshot(),
     };
   }
 
-  private numbers(waitedMs?: number, acquireTimeoutMs?: number): PoolErrorNumbers {
+  private numbers(waitedMs?: number, acquireTimeoutMs?: number, now = performance.now()): PoolErrorNumbers {
     return {
       pool: this.name,
       kind: this.kind,
@@ -757,8 +778,8 @@ export class ResourcePool<T> implements LeaseOwner<T> {
       creating: this.creating,
       waitedMs,
       acquireTimeoutMs,
-      lastCreateError:
-        this.consecutiveCreateFailures > 0 ? redactString(describeError(this.lastCreateError)) : undefined,
+      lastCreateError: this.outage.active ? describeError(this.outage.lastError) : undefined,
+      retryAfterMs: this.outage.active ? this.outage.retryAfterMs(now) : undefined,
     };
   }
 
