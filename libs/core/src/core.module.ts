@@ -10,6 +10,7 @@ import { coreOptions, type BallastCoreModuleOptions, type BallastCoreOptions } f
 import { BallastHealthIndicator } from './health/ballast-health.indicator.js';
 import { HealthContributorRegistry } from './health/health-contributor.registry.js';
 import { MetricsEndpoint } from './metrics/metrics.endpoint.js';
+import { registerProcessMetrics } from './metrics/process.metrics.js';
 import { PageQueryPipe } from './pagination/page-query.pipe.js';
 import { PerformanceApiGuard } from './performance/performance-api.guard.js';
 import { PerformanceController } from './performance/performance.controller.js';
@@ -24,6 +25,7 @@ function createRegistry(options: BallastCoreOptions): MetricsRegistry {
   if (defaultMetrics && !registry.getSingleMetric(`${prefix}process_cpu_user_seconds_total`)) {
     collectDefaultMetrics({ register: registry, prefix });
   }
+  registerProcessMetrics(registry);
   return registry;
 }
 
