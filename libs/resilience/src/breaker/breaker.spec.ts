@@ -340,6 +340,21 @@ describe('Breaker', () => {
     expect(b.state).toBe('open');
   });
 
+  it("ends a timed call at once on the caller's abort, and counts it neither way", async () => {
+    const b = breaker({ timeoutMs: 1_000, minimumCalls: 1, windowSize: 1 });
+    const caller = new AbortController();
+    const call = b
+      .execute(() => new Promise<string>(() => undefined), { signal: caller.signal })
+      .catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(30);
+    caller.abort(new Error('client closed the request'));
+    await jest.advanceTimersByTimeAsync(1);
+    expect(await call).toEqual(new Error('client closed the request'));
+    expect(b.stats.ignored).toBe(1);
+    expect(b.stats.failures + b.stats.timeouts).toBe(0);
+    expect(b.state).toBe('closed');
+  });
+
   it('keeps the opossum engine as executor only: its statistics see the calls, it never opens by itself', async () => {
     const b = breaker({ windowSize: 100, minimumCalls: 100 });
     for (let i = 0; i < 50; i++) await fail(b);

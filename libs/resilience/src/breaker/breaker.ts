@@ -105,6 +105,12 @@ class BreakerCall<T> extends ProtectedCall<T> implements AdmittedCall {
   protected override failed(error: unknown, timedOut: boolean): void {
     this.ignored = this.breaker.recordError(this, error, timedOut);
   }
+
+  /** A caller's abort says nothing about the dependency: counted as ignored, as an AbortError is. */
+  protected override callerAborted(): void {
+    this.ignored = true;
+    this.breaker.recordIgnored(this);
+  }
 }
 
 /**
@@ -262,9 +268,7 @@ export class Breaker {
     const verdict = this.classify(error);
     const stats = this.stats;
     if (verdict === 'ignore') {
-      stats.ignored++;
-      // An ignored trial gives its slot back, as resilience4j releases the permission.
-      if (call.trial && call.generation === this.generation) this.trialsAdmitted--;
+      this.recordIgnored(call);
       return true;
     }
     if (verdict === 'success') {
@@ -282,6 +286,13 @@ export class Breaker {
     if (call.trial) this.trialOutcome(false);
     else this.closedOutcome(true, slow, now);
     return false;
+  }
+
+  /** @internal A call whose outcome counts neither way. */
+  recordIgnored(call: AdmittedCall): void {
+    this.stats.ignored++;
+    // An ignored trial gives its slot back, as resilience4j releases the permission.
+    if (call.trial && call.generation === this.generation) this.trialsAdmitted--;
   }
 
   private classify(error: unknown): BreakerClassification {

@@ -8,6 +8,11 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** 1 for the first try, 2 for the first retry, ... */
   readonly attempt: number;
+  /**
+   * The caller's own signal, when the caller passed one: tells a caller's abort apart from a
+   * timeout without reading `signal` (which would create it).
+   */
+  readonly callerSignal?: AbortSignal;
 }
 
 /** A function protected by a policy. */

@@ -13,6 +13,10 @@ export class PlainContext implements CallContext {
     if (this.parent !== undefined) return this.parent.signal;
     return (this.own ??= new AbortController().signal);
   }
+
+  get callerSignal(): AbortSignal | undefined {
+    return this.parent?.callerSignal;
+  }
 }
 
 /** Wraps a bare `AbortSignal` given by a caller. */
@@ -21,6 +25,10 @@ export class SignalContext implements CallContext {
     readonly signal: AbortSignal,
     readonly attempt = 1,
   ) {}
+
+  get callerSignal(): AbortSignal {
+    return this.signal;
+  }
 }
 
 export function toContext(parent: CallContext | AbortSignal | undefined): CallContext | undefined {
@@ -45,9 +53,13 @@ export class AbortableContext implements CallContext {
   private parentListener: (() => void) | undefined;
 
   constructor(
-    private readonly parent: CallContext | undefined,
+    protected readonly parent: CallContext | undefined,
     readonly attempt: number = parent?.attempt ?? 1,
   ) {}
+
+  get callerSignal(): AbortSignal | undefined {
+    return this.parent?.callerSignal;
+  }
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
@@ -95,7 +107,7 @@ export class AttemptContext implements CallContext {
   private own: AbortSignal | undefined;
 
   constructor(
-    private readonly callerSignal: AbortSignal | undefined,
+    readonly callerSignal: AbortSignal | undefined,
     readonly attempt: number,
   ) {}
 

@@ -39,6 +39,8 @@ export class ProtectedCall<T> extends AbortableContext implements WheelEntry {
   private slot: WheelSlot | undefined;
   private slotIndex = 0;
   private deadline: DeadlineOwner | undefined;
+  /** The caller's signal this call listens to while it runs under a deadline. */
+  private watched: AbortSignal | undefined;
   private resolveCall: ((value: T) => void) | undefined;
   private rejectCall: ((error: unknown) => void) | undefined;
 
@@ -53,6 +55,17 @@ export class ProtectedCall<T> extends AbortableContext implements WheelEntry {
     const slot = deadline.wheel.schedule(this, deadline.timeoutMs, now);
     this.slot = slot;
     this.slotIndex = slot.used - 1;
+    // The caller's abort ends the call at once (as retry does), not at the deadline. The call
+    // object is the listener (handleEvent): no closure per call.
+    const caller = this.parent?.callerSignal;
+    if (caller !== undefined) {
+      if (caller.aborted) {
+        this.endByCaller(caller.reason);
+        return promise;
+      }
+      this.watched = caller;
+      caller.addEventListener('abort', this, { once: true });
+    }
     let result: T | PromiseLike<T>;
     try {
       result = fn(this);
@@ -107,6 +120,10 @@ export class ProtectedCall<T> extends AbortableContext implements WheelEntry {
   expire(): void {
     if (this.settled) return;
     this.settled = true;
+    if (this.watched !== undefined) {
+      this.watched.removeEventListener('abort', this);
+      this.watched = undefined;
+    }
     const owner = this.deadline!;
     const error = TimeoutError.create(owner.timeoutMs, owner.name);
     this.abort(error);
@@ -114,6 +131,22 @@ export class ProtectedCall<T> extends AbortableContext implements WheelEntry {
     this.failed(error, true);
     this.rejectCall!(error);
   }
+
+  /** The caller's signal fired while the call ran. */
+  handleEvent(): void {
+    this.endByCaller(this.watched!.reason);
+  }
+
+  /** Rejects with the caller's reason, as `fetch` and the retry policy do; the function's signal aborts with it. */
+  private endByCaller(reason: unknown): void {
+    if (!this.finish()) return;
+    this.abort(reason);
+    this.callerAborted(reason);
+    this.rejectCall!(reason);
+  }
+
+  /** The caller gave up: by default neither a success nor a failure of the protected function. */
+  protected callerAborted(_reason: unknown): void {}
 
   protected succeeded(_value: T): void {}
 
@@ -135,6 +168,10 @@ export class ProtectedCall<T> extends AbortableContext implements WheelEntry {
     if (this.settled) return false;
     this.settled = true;
     if (this.slot !== undefined) this.deadline!.wheel.cancel(this.slot, this.slotIndex);
+    if (this.watched !== undefined) {
+      this.watched.removeEventListener('abort', this);
+      this.watched = undefined;
+    }
     this.detach();
     return true;
   }

@@ -97,6 +97,33 @@ describe('TimeoutPolicy', () => {
     expect(seen?.aborted).toBe(true);
   });
 
+  it("ends the call at once when the caller aborts, with the caller's reason, even if the function ignores its signal", async () => {
+    const policy = new TimeoutPolicy('t', 1_000, wheel);
+    const caller = new AbortController();
+    let settledAt: number | undefined;
+    const call = policy
+      .execute(() => hang(), caller.signal)
+      .catch((e: unknown) => {
+        settledAt = Date.now();
+        return e;
+      });
+    await jest.advanceTimersByTimeAsync(30);
+    caller.abort();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(settledAt).toBe(30);
+    const error = await call;
+    expect(error).not.toBeInstanceOf(TimeoutError);
+    expect((error as Error).name).toBe('AbortError');
+    expect(policy.stats.timeouts).toBe(0);
+    expect(wheel.pending).toBe(0);
+
+    const gone = new AbortController();
+    gone.abort(new Error('user went away'));
+    let ran = false;
+    await expect(policy.execute(() => (ran = true), gone.signal)).rejects.toThrow('user went away');
+    expect(ran).toBe(false);
+  });
+
   it('uses one timer per deadline slot, not one per call, and none once the deadlines passed', async () => {
     const policy = new TimeoutPolicy('t', 1_000, wheel);
     const armed = jest.spyOn(globalThis, 'setTimeout');
