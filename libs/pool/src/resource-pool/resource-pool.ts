@@ -261,15 +261,23 @@ export class ResourcePool<T> implements LeaseOwner<T> {
   private unqueue(waiter: Waiter<Lease<T>>): void {
     this.waiters.remove(waiter);
     if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
-    if (this.waiters.size === 0) this.waitingSince = -1;
+    if (this.waiters.size === 0) {
+      this.waitingSince = -1;
+      // Nobody waits: the timer may lapse without keeping the process alive.
+      this.waitTimer?.unref();
+    }
   }
 
   private armWaitTimer(deadline: number, now: number): void {
-    if (this.waitTimer !== undefined && this.waitTimerAt <= deadline) return;
+    // Ref'd while callers wait, as pg.Pool's: a script awaiting an acquire gets its answer rather
+    // than exiting with the promise unsettled.
+    if (this.waitTimer !== undefined && this.waitTimerAt <= deadline) {
+      this.waitTimer.ref();
+      return;
+    }
     if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
     this.waitTimerAt = deadline;
     this.waitTimer = setTimeout(this.onWaitTimer, Math.max(0, deadline - now) + TIMER_SLACK_MS);
-    this.waitTimer.unref();
   }
 
   /** One timer for all waiters: fails the ones past their deadline and re-arms for the next. */

@@ -19,11 +19,12 @@ const RELATIVE_PRECISION = 100;
 
 /**
  * Deadlines without a timer per call. A deadline is rounded up to a slot (the resolution, or 1% of
- * the delay for long ones) and every entry of a slot shares one unref'd timer, so a thousand calls
+ * the delay for long ones) and every entry of a slot shares one timer, so a thousand calls
  * started within the same slot cost one timer. Cancelling is O(1) and does not clear the timer:
  * the next call in the same slot reuses it, and a slot whose entries all settled just lapses when
  * its timer fires. At most delay / slot-width timers exist per delay; none once the deadlines have
- * passed. A deadline fires late by at most one slot, never early.
+ * passed. A deadline fires late by at most one slot, never early. A slot's timer keeps the process
+ * alive while it has pending entries, as a pending `setTimeout` would, and not after they settled.
  */
 export class TimerWheel {
   private readonly slots = new Map<number, WheelSlot>();
@@ -61,7 +62,9 @@ export class TimerWheel {
       this.last = slot;
     }
     slot.entries[slot.used++] = entry;
-    slot.live++;
+    // A pending deadline keeps the process alive (a script awaiting a call gets its outcome); an
+    // idle slot's timer does not.
+    if (slot.live++ === 0) slot.timer!.ref();
     return slot;
   }
 
@@ -70,7 +73,10 @@ export class TimerWheel {
     if (slot.entries[index] === undefined) return;
     slot.entries[index] = undefined;
     // Every entry has settled and left a hole: start over at index 0 (no truncation, it is slow).
-    if (--slot.live === 0) slot.used = 0;
+    if (--slot.live === 0) {
+      slot.used = 0;
+      slot.timer?.unref();
+    }
   }
 
   /** Expires everything still pending now and clears every timer: used on shutdown, so nothing hangs. */
@@ -96,7 +102,7 @@ export class TimerWheel {
       },
       Math.max(0, at - now),
     );
-    timer.unref();
+    // Ref'd while the slot has live entries: schedule() and cancel() keep that true.
     slot.timer = timer;
     this.slots.set(at, slot);
     return slot;
