@@ -5,25 +5,20 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 
-import { demoOptions } from './config/demo.options.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { DataModule } from './infra/data.module.js';
 import { LeakDemoController } from './leaks/leak-demo.controller.js';
 import { ModelsModule } from './models/models.module.js';
-import { ShutdownLogger } from './shutdown.logger.js';
 import { TicketsModule } from './tickets/tickets.module.js';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, cache: true }),
     ScheduleModule.forRoot(),
-    TerminusModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) => ({
-        gracefulShutdownTimeoutMs: demoOptions.parse(demoOptions.fromEnv(config)).shutdownGraceMs,
-      }),
-    }),
+    // No gracefulShutdownTimeoutMs: enableGracefulShutdown() in main.ts answers readiness 503 and
+    // waits BALLAST_SHUTDOWN_PRE_STOP_DELAY_MS before Nest's close even starts.
+    TerminusModule,
     BallastCoreModule.forRootAsync({
       inject: [ConfigService],
       // The demo shows the performance API; a deployment can still turn it off with BALLAST_PERFORMANCE_API=false.
@@ -39,6 +34,5 @@ import { TicketsModule } from './tickets/tickets.module.js';
     ModelsModule,
   ],
   controllers: [HealthController, DashboardController, LeakDemoController],
-  providers: [ShutdownLogger],
 })
 export class AppModule {}

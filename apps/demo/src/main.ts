@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 
-import { enableAdmissionControl, processEnv, RedactingLogger } from '@ballast/core';
+import {
+  enableAdmissionControl,
+  enableGracefulShutdown,
+  listenWithServerSettings,
+  processEnv,
+  RedactingLogger,
+} from '@ballast/core';
 import { NestFactory } from '@nestjs/core';
 
 import { AppModule } from './app.module.js';
@@ -12,10 +18,11 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule);
   // Sheds with 503 + Retry-After past an adaptive concurrency limit, before requests queue on a pool.
   enableAdmissionControl(app);
-  // process.exit(0) after the hooks ran, so SIGTERM ends with status 0 rather than re-raising the signal.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  await app.listen(port, host);
-  const address = app.getHttpServer().address();
+  // Instead of app.enableShutdownHooks(): readiness 503 at once, bounded drain, then app.close(), exit 0.
+  enableGracefulShutdown(app);
+  // Keep-alive 65 s, headers 66 s, backlog 4096 (BALLAST_HTTP_* to change them).
+  const server = await listenWithServerSettings(app, port, host);
+  const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   logger.log(`Ballast demo listening on http://localhost:${actualPort}`);
   logger.log(

@@ -94,3 +94,22 @@ export {
   type GradientLimiterSettings,
   type GradientLimiterSnapshot,
 } from './admission/gradient-limiter.js';
+
+export {
+  enableGracefulShutdown,
+  type GracefulShutdown,
+  type GracefulShutdownState,
+  type ShutdownOutcome,
+} from './shutdown/graceful-shutdown.js';
+export { HttpDrain, IDLE_CLOSE_AFTER_MS, type HttpDrainOptions, type HttpDrainSummary } from './shutdown/http-drain.js';
+export {
+  shutdownOptions,
+  type GracefulShutdownOptions,
+  type ResolvedGracefulShutdownOptions,
+} from './shutdown/shutdown.options.js';
+export {
+  httpServerOptions,
+  type HttpServerSettings,
+  type ResolvedHttpServerSettings,
+} from './http/http-server.options.js';
+export { applyServerSettings, listenWithServerSettings } from './http/listen-with-server-settings.js';

@@ -35,12 +35,6 @@ export const demoOptions = defineOptions('Demo', {
     env: 'DEMO_EMBEDDED_POOL_MAX_SIZE',
     description: 'Pool size used with the embedded database (its socket server gets two connections more).',
   },
-  shutdownGraceMs: {
-    schema: z.number().int().min(0).max(120_000).default(0),
-    env: 'SHUTDOWN_GRACE_MS',
-    description:
-      'On SIGTERM, answer readiness with 503 for this long before closing, so a load balancer stops sending traffic first.',
-  },
 });
 
 export type DemoOptions = ReturnType<typeof demoOptions.parse>;
