@@ -8,6 +8,8 @@ export type TransitionReason =
   | 'open-duration-elapsed'
   | 'half-open-trials-succeeded'
   | 'half-open-trial-failed'
+  | 'half-open-failure-rate'
+  | 'half-open-slow-call-rate'
   | 'forced'
   | 'reset'
   | 'remote';

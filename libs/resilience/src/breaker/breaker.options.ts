@@ -6,6 +6,8 @@ import { count, durationMs, matcherList, percent } from '../policies/option-fiel
 
 export type BreakerClassification = 'failure' | 'ignore' | 'success';
 export type HealthImpact = 'degraded' | 'down' | 'none';
+/** How a half-open breaker decides: ours (early) or Resilience4j's (rates once every trial completed). */
+export type HalfOpenDecision = 'early' | 'resilience4j';
 
 export const breakerFields = {
   failureRateThreshold: percent(),
@@ -19,6 +21,7 @@ export const breakerFields = {
   openDurationMs: durationMs(1),
   halfOpenTrials: count(1, 10_000),
   halfOpenSuccesses: count(1, 10_000),
+  halfOpenDecision: z.enum(['early', 'resilience4j']),
   timeoutMs: durationMs(1).optional(),
   recordErrors: matcherList().optional(),
   ignoreErrors: matcherList().optional(),
@@ -91,6 +94,12 @@ export const breakerOptionSpecs = {
     description:
       'Trials that must succeed (not fail, not be slow) to close; once that is out of reach the breaker opens again.',
   },
+  halfOpenDecision: {
+    schema: breakerFields.halfOpenDecision.default('early'),
+    env: 'RESILIENCE_BREAKER_HALF_OPEN_DECISION',
+    description:
+      '`early`: close as soon as halfOpenSuccesses trials succeeded, reopen as soon as that is out of reach (a slow trial counts as failed). `resilience4j`: wait until all halfOpenTrials completed, then reopen if their failure rate >= failureRateThreshold or slow-call rate >= slowCallRateThreshold, else close.',
+  },
   timeoutMs: {
     schema: breakerFields.timeoutMs,
     env: 'RESILIENCE_BREAKER_TIMEOUT_MS',
@@ -133,6 +142,8 @@ export interface BreakerConfig {
   readonly openDurationMs: number;
   readonly halfOpenTrials: number;
   readonly halfOpenSuccesses: number;
+  /** Absent means `early`. */
+  readonly halfOpenDecision?: HalfOpenDecision;
   readonly timeoutMs?: number;
   readonly recordErrors?: readonly ErrorMatcher[];
   readonly ignoreErrors?: readonly ErrorMatcher[];

@@ -226,6 +226,68 @@ describe('Breaker', () => {
     expect(b.state).toBe('closed');
   });
 
+  describe("halfOpenDecision: 'resilience4j'", () => {
+    const r4j = (overrides: Partial<BreakerConfig> = {}) =>
+      breaker({
+        halfOpenDecision: 'resilience4j',
+        halfOpenTrials: 4,
+        halfOpenSuccesses: 3,
+        failureRateThreshold: 50,
+        slowCallDurationMs: 100,
+        slowCallRateThreshold: 50,
+        ...overrides,
+      });
+    const slowOk = (b: Breaker) =>
+      b.execute(() => new Promise<string>((resolve) => setTimeout(() => resolve('slow'), 150)));
+
+    it('decides only once every permitted trial completed, not after the first successes', async () => {
+      const b = r4j();
+      b.forceOpen();
+      jest.advanceTimersByTime(1_000);
+      const last = deferred();
+      const fourth = b.execute(() => last.promise);
+      await ok(b);
+      await ok(b);
+      await ok(b);
+      expect(b.state).toBe('half-open'); // the early rule would have closed here
+      last.resolve('ok');
+      await fourth;
+      expect(b.state).toBe('closed');
+    });
+
+    it('does not reopen after two fast failures while trials run: 2 of 4 failed is the 50% threshold', async () => {
+      const b = r4j({ failureRateThreshold: 60 });
+      b.forceOpen();
+      jest.advanceTimersByTime(1_000);
+      await fail(b);
+      await fail(b);
+      expect(b.state).toBe('half-open'); // the early rule reopens here
+      await ok(b);
+      await ok(b);
+      expect(b.state).toBe('closed'); // 50% failed < 60%
+    });
+
+    it('counts a slow success towards the slow-call rate, not as a failure', async () => {
+      const b = r4j({ slowCallRateThreshold: 100 });
+      b.forceOpen();
+      jest.advanceTimersByTime(1_000);
+      const slow = [slowOk(b), slowOk(b)];
+      await ok(b);
+      await ok(b);
+      await jest.advanceTimersByTimeAsync(200);
+      await Promise.all(slow);
+      expect(b.state).toBe('closed'); // 50% slow < 100%; the early rule counts them as failed trials
+
+      b.forceOpen();
+      jest.advanceTimersByTime(1_000);
+      const allSlow = [slowOk(b), slowOk(b), slowOk(b), slowOk(b)];
+      await jest.advanceTimersByTimeAsync(200);
+      await Promise.all(allSlow);
+      expect(b.state).toBe('open');
+      expect(events.at(-1)).toMatchObject({ from: 'half-open', to: 'open', reason: 'half-open-slow-call-rate' });
+    });
+  });
+
   it('never lets a call admitted before the breaker opened close it', async () => {
     const b = breaker({ windowSize: 2, minimumCalls: 2, halfOpenTrials: 1, halfOpenSuccesses: 1 });
     const stale = deferred();

@@ -130,6 +130,8 @@ export class Breaker {
   private trialsAdmitted = 0;
   private trialSuccesses = 0;
   private trialFailures = 0;
+  /** Slow trials (successful or not), for the resilience4j half-open decision. */
+  private trialSlow = 0;
   /** Who opened the breaker this time: a remote close only undoes a remote open. */
   private openedBy: 'local' | 'remote' = 'local';
   private readonly window: SlidingWindow;
@@ -259,7 +261,7 @@ export class Breaker {
     const slow = duration >= this.config.slowCallDurationMs;
     if (slow) stats.slowCalls++;
     if (call.generation !== this.generation) return;
-    if (call.trial) this.trialOutcome(!slow);
+    if (call.trial) this.trialOutcome(false, slow);
     else this.closedOutcome(false, slow, now);
   }
 
@@ -283,7 +285,7 @@ export class Breaker {
     const slow = duration >= this.config.slowCallDurationMs;
     if (slow) stats.slowCalls++;
     if (call.generation !== this.generation) return false;
-    if (call.trial) this.trialOutcome(false);
+    if (call.trial) this.trialOutcome(true, slow);
     else this.closedOutcome(true, slow, now);
     return false;
   }
@@ -313,10 +315,26 @@ export class Breaker {
     else if (w.slowCalls * 100 >= this.config.slowCallRateThreshold * w.calls) this.transition(OPEN, 'slow-call-rate');
   }
 
-  private trialOutcome(success: boolean): void {
+  private trialOutcome(failure: boolean, slow: boolean): void {
     if (this.current !== HALF_OPEN) return;
     const { halfOpenTrials, halfOpenSuccesses } = this.config;
-    if (success) {
+    if (this.config.halfOpenDecision === 'resilience4j') {
+      // Resilience4j: the permitted calls fill a buffer of their own; decide on its rates once full.
+      if (failure) this.trialFailures++;
+      else this.trialSuccesses++;
+      if (slow) this.trialSlow++;
+      const done = this.trialSuccesses + this.trialFailures;
+      if (done < halfOpenTrials) return;
+      if (this.trialFailures * 100 >= this.config.failureRateThreshold * done) {
+        this.transition(OPEN, 'half-open-failure-rate');
+      } else if (this.trialSlow * 100 >= this.config.slowCallRateThreshold * done) {
+        this.transition(OPEN, 'half-open-slow-call-rate');
+      } else {
+        this.transition(CLOSED, 'half-open-trials-succeeded');
+      }
+      return;
+    }
+    if (!failure && !slow) {
       if (++this.trialSuccesses >= halfOpenSuccesses) this.transition(CLOSED, 'half-open-trials-succeeded');
     } else if (++this.trialFailures > halfOpenTrials - halfOpenSuccesses) {
       this.transition(OPEN, 'half-open-trial-failed');
@@ -350,7 +368,7 @@ export class Breaker {
     this.current = to;
     this.generation++;
     if (to === OPEN) this.openedBy = origin;
-    this.trialsAdmitted = this.trialSuccesses = this.trialFailures = 0;
+    this.trialsAdmitted = this.trialSuccesses = this.trialFailures = this.trialSlow = 0;
     let openFor: number | undefined;
     const engine = this.engine as CircuitBreaker & { options: { resetTimeout: number } };
     if (to === OPEN) {
