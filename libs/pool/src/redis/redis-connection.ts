@@ -6,6 +6,8 @@ import {
   type ResourceHandle,
   type ResourceRegistry,
 } from '@ballast/core';
+import type { Socket } from 'node:net';
+
 import { Redis, type RedisOptions } from 'ioredis';
 
 import { assessPool, pingFailed, type PoolHealthThresholds } from '../pool.health.js';
@@ -13,7 +15,6 @@ import type { RedisClientStats, RedisClientStatsSource } from '../pool.metrics.j
 import { jitteredBackoff } from '../resource-pool/backoff.js';
 import { ResourcePool } from '../resource-pool/resource-pool.js';
 import type { PoolLogger, PoolScheduler } from '../resource-pool/resource-pool.options.js';
-import { socketParts } from '../resource-pool/resource-parts.js';
 
 export interface RedisConnectionSettings {
   readonly name: string;
@@ -86,6 +87,9 @@ export class RedisConnection implements RedisClientStatsSource {
   private wasReady = false;
   private loggedOutage = false;
   private handle: ResourceHandle | undefined;
+  /** The shared client's current socket and its registration; replaced on every reconnect. */
+  private socket: Socket | undefined;
+  private socketHandle: ResourceHandle | undefined;
 
   constructor(private readonly settings: RedisConnectionSettings) {
     const { reconnectInitialMs, reconnectMaxMs } = settings;
@@ -100,12 +104,15 @@ export class RedisConnection implements RedisClientStatsSource {
     });
     this.client.on('error', (error: Error) => {
       this.errors++;
+      // One warn line per outage; ioredis reports every failed reconnect, those go to debug.
       if (!this.loggedOutage) {
         this.loggedOutage = true;
         settings.logger.warn(`Redis "${settings.name}": ${redactString(error.message)} (reconnecting with backoff)`);
       }
     });
     this.client.on('reconnecting', () => this.reconnectAttempts++);
+    // ioredis opens a new socket on every reconnect: file each under this client as it connects.
+    this.client.on('connect', () => this.trackSocket());
     this.client.on('ready', () => {
       if (this.wasReady) {
         this.reconnects++;
@@ -173,11 +180,42 @@ export class RedisConnection implements RedisClientStatsSource {
     this.handle ??= this.settings.resourceRegistry?.tracking
       ? this.settings.resourceRegistry.register(this.client, {
           type: 'redis-client',
-          owner: `pool:redis:${this.settings.name}`,
+          owner: this.owner,
           longLived: true,
-          parts: socketParts(this.client),
         })
       : undefined;
+    this.trackSocket();
+  }
+
+  private get owner(): string {
+    return `pool:redis:${this.settings.name}`;
+  }
+
+  /**
+   * Registers the client's current socket under this pool (long-lived) and releases the one it
+   * replaced. Registering the client with its first socket as a fixed part would keep that socket's
+   * record open after a reconnect closed it, and the tracker would report it collected-without-close.
+   */
+  private trackSocket(): void {
+    const registry = this.settings.resourceRegistry;
+    const socket = (this.client as unknown as { stream?: Socket }).stream;
+    if (!registry?.tracking || socket === undefined || socket === this.socket || socket.destroyed) return;
+    this.socketHandle?.release();
+    const handle = registry.register(socket, {
+      type: 'socket',
+      owner: this.owner,
+      longLived: true,
+      details: { role: 'redis-client', local: socket.localPort },
+    });
+    this.socket = socket;
+    this.socketHandle = handle;
+    socket.once('close', () => {
+      handle.release();
+      if (this.socketHandle === handle) {
+        this.socket = undefined;
+        this.socketHandle = undefined;
+      }
+    });
   }
 
   clientStats(): RedisClientStats {
@@ -223,6 +261,7 @@ export class RedisConnection implements RedisClientStatsSource {
   async close(timeoutMs: number): Promise<void> {
     await this.blocking.close(timeoutMs);
     await closeRedis(this.client, this.settings.connectTimeoutMs);
+    this.socketHandle?.release();
     this.handle?.release();
   }
 }
