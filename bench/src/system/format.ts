@@ -56,6 +56,9 @@ export function formatTable(results: readonly ScenarioResult[]): string {
       r.rssSlopeMbPerMin !== undefined
         ? `  RSS slope ${show(r.rssSlopeMbPerMin, ' MB/min')}, heap slope ${show(r.heapSlopeMbPerMin, ' MB/min')}`
         : '',
+      r.overhead
+        ? `  overhead: demo ${r.overhead.oursPerSecond.join(', ')} req/s, bare ${r.overhead.peerPerSecond.join(', ')} req/s, ratio ${r.overhead.ratio}`
+        : '',
       `  alarms in the log: ${counts(r.alarms)}`,
     ]
       .filter(Boolean)

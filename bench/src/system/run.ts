@@ -8,8 +8,11 @@
 import { cpus } from 'node:os';
 
 import { formatTable } from './format.js';
-import { SCENARIOS, type ScenarioResult } from './scenarios.js';
+import { overhead } from './overhead.js';
+import { SCENARIOS as SYSTEM_SCENARIOS, type ScenarioResult } from './scenarios.js';
 import { resetTickets, type SystemEnv } from './system-stack.js';
+
+const SCENARIOS = [...SYSTEM_SCENARIOS, overhead];
 
 const USAGE = `usage: npm run system -- [--quick] [--json] [--only <name>[,<name>...]] [--list]
   --quick   the short version CI runs (fewer scenarios, shorter phases)
