@@ -15,7 +15,7 @@ export function formatTable(results: readonly ScenarioResult[]): string {
   const header = [
     'scenario',
     'conns',
-    'req/s',
+    'req/s (2xx/s)',
     'answered %',
     '2xx %',
     'admitted p50/p99 ms',
@@ -28,7 +28,7 @@ export function formatTable(results: readonly ScenarioResult[]): string {
   const rows = results.map((r) => [
     r.scenario,
     String(r.connections),
-    String(r.traffic.perSecond),
+    `${r.traffic.perSecond} (${r.traffic.successPerSecond})`,
     String(r.traffic.answeredPct),
     String(r.traffic.successPct),
     `${show(r.traffic.admittedP50Ms)}/${show(r.traffic.admittedP99Ms)}`,
@@ -57,9 +57,10 @@ export function formatTable(results: readonly ScenarioResult[]): string {
         ? `  RSS slope ${show(r.rssSlopeMbPerMin, ' MB/min')}, heap slope ${show(r.heapSlopeMbPerMin, ' MB/min')}`
         : '',
       r.overhead
-        ? `  overhead: demo ${r.overhead.oursPerSecond.join(', ')} req/s, bare ${r.overhead.peerPerSecond.join(', ')} req/s, ratio ${r.overhead.ratio}`
+        ? `  overhead: demo ${r.overhead.oursPerSecond.join(', ')} 2xx/s, bare ${r.overhead.peerPerSecond.join(', ')} 2xx/s, ratio ${r.overhead.ratio}`
         : '',
       `  alarms in the log: ${counts(r.alarms)}`,
+      ...(r.alarmLines ?? []).map((line) => `    ${line}`),
     ]
       .filter(Boolean)
       .join('\n'),

@@ -25,6 +25,8 @@ export interface LoadOptions {
   readonly readIds: readonly number[];
   /** Marks this run's writes so they can be found in PostgreSQL afterwards. */
   readonly runTag: string;
+  /** After a 503 with Retry-After, wait that long before the next request (a polite client). */
+  readonly honourRetryAfter?: boolean;
 }
 
 /**
@@ -94,6 +96,10 @@ export class LoadGenerator {
       this.records.push({ kind, startMs, latencyMs, status: response.statusCode });
       if (kind === 'write' && response.statusCode === 201) {
         this.acknowledgedWrites.push((JSON.parse(text) as { id: number }).id);
+      }
+      const retryAfter = Number(response.headers['retry-after']);
+      if (this.options.honourRetryAfter && response.statusCode === 503 && retryAfter > 0) {
+        await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
       }
     } catch (error) {
       const code = (error as { code?: string }).code ?? (error as Error).name;

@@ -40,7 +40,7 @@ async function measure(env: SystemEnv, main: string | undefined, seconds: number
 /**
  * Ballast's cost as a whole: the demo against a bare Nest app doing the same ticket work with plain
  * TypeORM, both on the real PostgreSQL (no proxy), in interleaved rounds (the machine's drift hits
- * both alike). Ratio = demo req/s / bare req/s, medians over the rounds; 1 means no cost.
+ * both alike). Ratio = demo 2xx/s / bare 2xx/s, medians over the rounds; 1 means no cost.
  */
 export const overhead: Scenario = {
   name: 'overhead',
@@ -59,10 +59,10 @@ export const overhead: Scenario = {
         const result = await measure(env, who === 'ours' ? undefined : BARE_MAIN, seconds);
         acknowledged.push(...result.acknowledged);
         if (who === 'ours') ours.push(result.traffic);
-        else peer.push(result.traffic.perSecond);
+        else peer.push(result.traffic.successPerSecond);
       }
     }
-    const oursRates = ours.map((t) => t.perSecond);
+    const oursRates = ours.map((t) => t.successPerSecond);
     const ratio = Math.round((percentile(oursRates, 50)! / percentile(peer, 50)!) * 1000) / 1000;
     const middle = ours[oursRates.indexOf(percentile(oursRates, 50)!)]!;
     return {

@@ -38,6 +38,8 @@ export interface ScenarioResult {
   /** Lines the demo logged during the scenario, and false alarms among them. */
   readonly logLines: number;
   readonly alarms: Record<string, number>;
+  /** The first few alarm lines, shortened, to tell a real alarm from a false one. */
+  readonly alarmLines?: readonly string[];
 }
 
 export interface Scenario {
@@ -53,8 +55,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Log lines that raise an alarm, counted per scenario (a false one is an alarm with no fault behind it). */
 const ALARMS: Record<string, RegExp> = {
-  leak: /collected-without-close|\bleak/i,
-  breakerOpen: /breaker[^\n]*\bopen(ed)?\b/i,
+  leak: /^(?!.*Health Check has failed).*(collected-without-close|\bleak)/i,
+  breakerOpen: /^(?!.*Health Check has failed).*breaker[^\n]*\bopen(ed)?\b/i,
+  // Terminus logs every failed check with its whole JSON: counted, not parsed.
+  healthCheckFailed: /Health Check has failed/,
 };
 
 function alarmsIn(log: string, probe: ReadinessProbe): Record<string, number> {
@@ -74,10 +78,18 @@ async function loadWith(
   connections: number,
   mix: Partial<Record<RequestKind, number>>,
   during: (load: LoadGenerator, probe: ReadinessProbe) => Promise<void>,
+  honourRetryAfter = false,
 ) {
   const logFrom = stack.demo.log.length;
   const linesFrom = stack.demo.linesWritten;
-  const load = new LoadGenerator({ url: stack.demo.url, connections, mix, readIds: stack.readIds, runTag: 'system' });
+  const load = new LoadGenerator({
+    url: stack.demo.url,
+    connections,
+    mix,
+    readIds: stack.readIds,
+    runTag: 'system',
+    honourRetryAfter,
+  });
   const probe = new ReadinessProbe(stack.demo.url, () => load.now());
   try {
     await during(load, probe);
@@ -94,20 +106,29 @@ async function loadWith(
     lostAcknowledgedWrites: lost,
     logLines: stack.demo.linesWritten - linesFrom,
     alarms: alarmsIn(stack.demo.log.slice(logFrom), probe),
+    alarmLines: stack.demo.log
+      .slice(logFrom)
+      .split('\n')
+      .filter((line) => Object.values(ALARMS).some((pattern) => pattern.test(line)))
+      .slice(0, 5)
+      .map((line) => line.slice(0, 240)),
   };
 }
 
-function baseline(connections: number, quick: boolean): Scenario {
+function baseline(connections: number, quick: boolean, polite = false): Scenario {
+  const name = `baseline-${connections}${polite ? '-polite' : ''}`;
   return {
-    name: `baseline-${connections}`,
-    description: `${connections} connections sending reads, writes and stats without a fault`,
+    name,
+    description: polite
+      ? `${connections} connections as baseline, each waiting Retry-After after a 503 (clients that back off)`
+      : `${connections} connections sending reads, writes and stats without a fault`,
     quick,
     run: (env) =>
       withStack(env, async (stack) => {
         const seconds = env.quick ? 8 : 20;
-        const run = await loadWith(env, stack, connections, MIX, () => sleep(seconds * 1000));
+        const run = await loadWith(env, stack, connections, MIX, () => sleep(seconds * 1000), polite);
         return {
-          scenario: `baseline-${connections}`,
+          scenario: name,
           connections,
           seconds: run.seconds,
           traffic: summarize(run.load.records),
@@ -115,6 +136,7 @@ function baseline(connections: number, quick: boolean): Scenario {
           lostAcknowledgedWrites: run.lostAcknowledgedWrites,
           logLines: run.logLines,
           alarms: run.alarms,
+          alarmLines: run.alarmLines,
         };
       }),
   };
@@ -178,6 +200,7 @@ function faultScenario(spec: FaultSpec): Scenario {
           statsP99DuringMs: round1(stats(faultAt, restoreAt)),
           logLines: run.logLines,
           alarms: run.alarms,
+          alarmLines: run.alarmLines,
         };
       }),
   };
@@ -229,6 +252,7 @@ const sigterm: Scenario = {
         resetBeforeExit: resets,
         logLines: run.logLines,
         alarms: run.alarms,
+        alarmLines: run.alarmLines,
       };
     }),
 };
@@ -268,6 +292,7 @@ const soak: Scenario = {
         heapSlopeMbPerMin: perMin(heap),
         logLines: run.logLines,
         alarms: run.alarms,
+        alarmLines: run.alarmLines,
       };
     }),
 };
@@ -276,6 +301,8 @@ export const SCENARIOS: readonly Scenario[] = [
   baseline(100, true),
   baseline(1000, true),
   baseline(5000, false),
+  baseline(1000, false, true),
+  baseline(5000, false, true),
   faultScenario({
     name: 'postgres-cut',
     description: 'PostgreSQL connections reset and refused for 10 s, then restored',

@@ -13,6 +13,8 @@ const round = (value: number | null, digits = 1): number | null =>
 export interface TrafficSummary {
   readonly requests: number;
   readonly perSecond: number;
+  /** 2xx answers per second (goodput). */
+  readonly successPerSecond: number;
   /** Share that got any HTTP answer. */
   readonly answeredPct: number;
   /** Share that got a 2xx. */
@@ -52,6 +54,7 @@ export function summarize(records: readonly RequestRecord[], fromMs = 0, toMs = 
   return {
     requests: window.length,
     perSecond: Math.round((window.length * 1000) / spanMs),
+    successPerSecond: Math.round((success * 1000) / spanMs),
     answeredPct: pct(answered),
     successPct: pct(success),
     admittedP50Ms: round(percentile(admitted, 50)),
