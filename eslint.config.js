@@ -22,7 +22,7 @@ export default tseslint.config(
   {
     // Nest resolves constructor parameters from emitted metadata: a class injected into a decorated
     // constructor must be a value import even though only its type is written.
-    files: ['libs/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    files: ['libs/*/src/**/*.ts', 'apps/*/src/**/*.ts', 'scripts/consumer/src/**/*.ts'],
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
   {

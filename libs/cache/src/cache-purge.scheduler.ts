@@ -1,6 +1,13 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { RESOURCE_REGISTRY, type ResourceHandle, type ResourceRegistry } from '@ballast/core';
+import { ModuleRef } from '@nestjs/core';
+import {
+  appIntervalRegistry,
+  PrivateIntervalRegistry,
+  RESOURCE_REGISTRY,
+  type IntervalRegistry,
+  type ResourceHandle,
+  type ResourceRegistry,
+} from '@ballast/core';
 
 import { CacheRegistry } from './cache.registry.js';
 
@@ -11,23 +18,22 @@ const MIN_TICK_MS = 5;
  * The background purge: per cache one interval, registered in `SchedulerRegistry` as
  * `ballast-cache-purge:<name>`, that purges one shard per tick, so a full pass over a cache takes
  * its cleanup interval and no tick walks more than one shard. No timer per entry. When the app has
- * no `ScheduleModule`, a private `SchedulerRegistry` holds the intervals the same way.
+ * no `ScheduleModule` (or no @nestjs/schedule), a private registry holds the intervals the same way.
  */
 @Injectable()
 export class CachePurgeScheduler implements OnModuleInit, OnApplicationShutdown {
-  private readonly scheduler: SchedulerRegistry;
+  private scheduler: IntervalRegistry = new PrivateIntervalRegistry();
   private readonly jobs: { name: string; interval: NodeJS.Timeout }[] = [];
   private readonly handles: ResourceHandle[] = [];
 
   constructor(
     private readonly caches: CacheRegistry,
-    @Optional() scheduler?: SchedulerRegistry,
+    private readonly moduleRef: ModuleRef,
     @Optional() @Inject(RESOURCE_REGISTRY) private readonly resources?: ResourceRegistry,
-  ) {
-    this.scheduler = scheduler ?? new SchedulerRegistry();
-  }
+  ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    this.scheduler = (await appIntervalRegistry(this.moduleRef)) ?? this.scheduler;
     for (const cache of this.caches.list()) {
       const name = `ballast-cache-purge:${cache.name}`;
       const tickMs = Math.max(MIN_TICK_MS, Math.floor(this.caches.cleanupIntervalOf(cache.name) / cache.shardCount));

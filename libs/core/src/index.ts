@@ -78,6 +78,7 @@ export { PageQueryPipe } from './pagination/page-query.pipe.js';
 export { toPage, type Page, type PageQuery } from './pagination/page-query.js';
 
 export { DeadlineExceededError, withDeadline } from './utils/deadline.js';
+export { appIntervalRegistry, PrivateIntervalRegistry, type IntervalRegistry } from './utils/interval-registry.js';
 
 export {
   enableAdmissionControl,

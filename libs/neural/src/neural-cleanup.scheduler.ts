@@ -6,12 +6,15 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { ModuleRef } from '@nestjs/core';
 import {
+  appIntervalRegistry,
   HealthContributorRegistry,
+  PrivateIntervalRegistry,
   RedactingLogger,
   RESOURCE_REGISTRY,
   ReporterRegistry,
+  type IntervalRegistry,
   type ResourceHandle,
   type ResourceRegistry,
 } from '@ballast/core';
@@ -25,14 +28,14 @@ import { NeuralReporter } from './neural.reporter.js';
 import { ResultCache } from './result-cache.js';
 
 /**
- * The module's lifecycle: the cleanup interval (through `SchedulerRegistry`, a private one when
- * the app has no ScheduleModule), health and report registration, warm-up at bootstrap, and on
+ * The module's lifecycle: the cleanup interval (through `SchedulerRegistry`, a private registry when
+ * the app has no ScheduleModule or no @nestjs/schedule), health and report registration, warm-up at bootstrap, and on
  * shutdown: stop the interval, wait for leases, release every session.
  */
 @Injectable()
 export class NeuralLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new RedactingLogger('NeuralModule');
-  private readonly scheduler: SchedulerRegistry;
+  private scheduler: IntervalRegistry = new PrivateIntervalRegistry();
   private interval?: NodeJS.Timeout;
   private readonly undo: (() => void)[] = [];
   private timerHandle?: ResourceHandle;
@@ -41,16 +44,15 @@ export class NeuralLifecycle implements OnModuleInit, OnApplicationBootstrap, On
     private readonly cache: ModelCache<unknown>,
     @Inject(NEURAL_OPTIONS) private readonly options: NeuralOptions,
     @Inject(RESULT_CACHE) private readonly results: ResultCache | null,
+    private readonly moduleRef: ModuleRef,
     @Optional() private readonly metrics?: NeuralMetrics,
-    @Optional() scheduler?: SchedulerRegistry,
     @Optional() private readonly health?: HealthContributorRegistry,
     @Optional() private readonly reporters?: ReporterRegistry,
     @Optional() @Inject(RESOURCE_REGISTRY) private readonly resources?: ResourceRegistry,
-  ) {
-    this.scheduler = scheduler ?? new SchedulerRegistry();
-  }
+  ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    this.scheduler = (await appIntervalRegistry(this.moduleRef)) ?? this.scheduler;
     if (this.results) this.cache.resultBytesOf = (key) => this.results!.bytesOf(key);
     this.metrics?.attach(this.cache, this.results);
     const interval = setInterval(() => this.cleanup(), this.options.cleanupIntervalMs);

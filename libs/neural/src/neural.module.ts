@@ -1,4 +1,4 @@
-import { Module, type Provider } from '@nestjs/common';
+import { Module, type Provider, type DynamicModule } from '@nestjs/common';
 import {
   METRICS_REGISTRY,
   RedactingLogger,
@@ -14,7 +14,7 @@ import type { ModelCacheObserver } from './interfaces/model-cache-stats.interfac
 import type { ModelLoader } from './interfaces/model-loader.interface.js';
 import { ModelCache } from './model-cache.js';
 import { NEURAL_OPTIONS, RESULT_CACHE } from './neural.constants.js';
-import { ConfigurableNeuralModule, NEURAL_MODULE_OPTIONS } from './neural.module-definition.js';
+import { ConfigurableNeuralModule, NEURAL_MODULE_OPTIONS, NEURAL_OPTIONS_TYPE } from './neural.module-definition.js';
 import { NeuralLifecycle } from './neural-cleanup.scheduler.js';
 import { NeuralMetrics } from './neural.metrics.js';
 import { neuralOptions, type NeuralModuleOptions, type NeuralOptions } from './neural.options.js';
@@ -127,4 +127,9 @@ const providers: Provider[] = [
  * NeuralModule.forRoot({ loader: new OnnxModelLoader({ resolve: ({ name }) => `/models/${name}.onnx` }), maxBytes: 256 * 1024 * 1024 })
  */
 @Module({ providers, exports: [ModelCache, NeuralService, RESULT_CACHE, NEURAL_OPTIONS] })
-export class NeuralModule extends ConfigurableNeuralModule {}
+export class NeuralModule extends ConfigurableNeuralModule {
+  /** `forRoot()` with no argument: every option has a default or an environment variable. */
+  static override forRoot(options: typeof NEURAL_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

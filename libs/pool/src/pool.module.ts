@@ -1,4 +1,5 @@
 import {
+  appIntervalRegistry,
   HealthContributorRegistry,
   METRICS_REGISTRY,
   RESOURCE_REGISTRY,
@@ -6,11 +7,11 @@ import {
   type MetricsRegistry,
   type ResourceRegistry,
 } from '@ballast/core';
-import { Module } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 
 import { POOL_MODULE_OPTIONS_RESOLVED } from './pool.constants.js';
-import { ConfigurablePoolModule, POOL_MODULE_OPTIONS } from './pool.module-definition.js';
+import { ConfigurablePoolModule, POOL_MODULE_OPTIONS, POOL_OPTIONS_TYPE } from './pool.module-definition.js';
 import { poolOptions, type PoolModuleOptions, type ResolvedPoolModuleOptions } from './pool.options.js';
 import { PoolRegistry } from './pool.registry.js';
 
@@ -43,8 +44,9 @@ import { PoolRegistry } from './pool.registry.js';
         health: HealthContributorRegistry,
         reporters: ReporterRegistry,
         resources: ResourceRegistry,
-        scheduler: SchedulerRegistry | undefined,
+        moduleRef: ModuleRef,
       ) => {
+        const scheduler = await appIntervalRegistry(moduleRef);
         const registry = new PoolRegistry({ options, metrics, health, reporters, resources, scheduler });
         await registry.open();
         return registry;
@@ -55,10 +57,15 @@ import { PoolRegistry } from './pool.registry.js';
         HealthContributorRegistry,
         ReporterRegistry,
         RESOURCE_REGISTRY,
-        { token: SchedulerRegistry, optional: true },
+        ModuleRef,
       ],
     },
   ],
   exports: [PoolRegistry, POOL_MODULE_OPTIONS_RESOLVED],
 })
-export class PoolModule extends ConfigurablePoolModule {}
+export class PoolModule extends ConfigurablePoolModule {
+  /** `forRoot()` with no argument: every option has a default or an environment variable. */
+  static override forRoot(options: typeof POOL_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

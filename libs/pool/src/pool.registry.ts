@@ -8,9 +8,9 @@ import {
   type MetricsRegistry,
   type ReporterRegistry,
   type ResourceRegistry,
+  type IntervalRegistry,
 } from '@ballast/core';
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
-import type { SchedulerRegistry } from '@nestjs/schedule';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 
@@ -36,7 +36,7 @@ export interface PoolRegistryDeps {
   readonly health?: HealthContributorRegistry;
   readonly reporters?: ReporterRegistry;
   readonly resources?: ResourceRegistry;
-  readonly scheduler?: SchedulerRegistry;
+  readonly scheduler?: IntervalRegistry;
 }
 
 const DEFAULT_NAME = 'default';

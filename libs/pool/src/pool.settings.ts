@@ -1,5 +1,4 @@
-import type { ResourceRegistry } from '@ballast/core';
-import type { SchedulerRegistry } from '@nestjs/schedule';
+import type { IntervalRegistry, ResourceRegistry } from '@ballast/core';
 import type pg from 'pg';
 import type { RedisOptions } from 'ioredis';
 
@@ -17,7 +16,7 @@ export interface SharedDeps {
 }
 
 /** Runs pool housekeeping through @nestjs/schedule's registry, so it shows up and stops with the app. */
-export function schedulerFrom(registry: SchedulerRegistry | undefined): PoolScheduler | undefined {
+export function schedulerFrom(registry: IntervalRegistry | undefined): PoolScheduler | undefined {
   if (!registry) return undefined;
   let sequence = 0;
   return {

@@ -73,6 +73,7 @@ export type {
 } from './dead-letter/dead-letter.interfaces.js';
 export { MemoryDeadLetterStore } from './dead-letter/stores/memory-dead-letter.store.js';
 export { PostgresDeadLetterStore } from './dead-letter/stores/postgres-dead-letter.store.js';
+export type { DeadLetterDataSource, DeadLetterQueryRunner } from './dead-letter/dead-letter-data-source.interface.js';
 export { RedisDeadLetterStore } from './dead-letter/stores/redis-dead-letter.store.js';
 
 export { SharedBreakerState, type SharedStateMessage } from './shared-state/shared-breaker-state.js';

@@ -1,13 +1,15 @@
 import {
+  appIntervalRegistry,
   HealthContributorRegistry,
   RedactingLogger,
   ReporterRegistry,
   RESOURCE_REGISTRY,
+  type IntervalRegistry,
   type ResourceHandle,
   type ResourceRegistry,
 } from '@ballast/core';
 import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { ModuleRef } from '@nestjs/core';
 
 import { ResilienceHolder } from './decorators/resilience.holder.js';
 import { RESILIENCE_OPTIONS } from './resilience.constants.js';
@@ -32,14 +34,15 @@ export class ResilienceLifecycle implements OnModuleInit, OnApplicationShutdown 
   private readonly handles: ResourceHandle[] = [];
   private sharedState: SharedBreakerState | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
+  private scheduler: IntervalRegistry | undefined;
 
   constructor(
     private readonly runtime: ResilienceRuntime,
     @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceOptions,
     private readonly metrics: ResilienceMetrics,
+    private readonly moduleRef: ModuleRef,
     @Optional() private readonly health?: HealthContributorRegistry,
     @Optional() private readonly reporters?: ReporterRegistry,
-    @Optional() private readonly scheduler?: SchedulerRegistry,
     @Optional() @Inject(RESOURCE_REGISTRY) private readonly resources?: ResourceRegistry,
   ) {}
 
@@ -49,6 +52,7 @@ export class ResilienceLifecycle implements OnModuleInit, OnApplicationShutdown 
   }
 
   async onModuleInit(): Promise<void> {
+    this.scheduler = await appIntervalRegistry(this.moduleRef);
     this.runtime.events.onListenerError = (error) =>
       this.logger.error(`A resilience event listener threw: ${(error as Error)?.message ?? error}`);
     const store = this.runtime.deadLetters.store;

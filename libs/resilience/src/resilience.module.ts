@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 
 import { BreakerRegistry } from './breaker/breaker.registry.js';
 import { DeadLetterService } from './dead-letter/dead-letter.service.js';
@@ -8,7 +8,11 @@ import { ResilienceEvents } from './resilience.events.js';
 import { ResilienceHealthIndicator } from './resilience.health-indicator.js';
 import { ResilienceLifecycle } from './resilience.lifecycle.js';
 import { ResilienceMetrics } from './resilience.metrics.js';
-import { ConfigurableResilienceModule, RESILIENCE_MODULE_OPTIONS } from './resilience.module-definition.js';
+import {
+  ConfigurableResilienceModule,
+  RESILIENCE_MODULE_OPTIONS,
+  RESILIENCE_OPTIONS_TYPE,
+} from './resilience.module-definition.js';
 import { resilienceOptions, type ResilienceModuleOptions, type ResilienceOptions } from './resilience.options.js';
 import { ResilienceRuntime } from './resilience.runtime.js';
 
@@ -62,4 +66,9 @@ import { ResilienceRuntime } from './resilience.runtime.js';
     ResilienceHealthIndicator,
   ],
 })
-export class ResilienceModule extends ConfigurableResilienceModule {}
+export class ResilienceModule extends ConfigurableResilienceModule {
+  /** `forRoot()` with no argument: every option has a default or an environment variable. */
+  static override forRoot(options: typeof RESILIENCE_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

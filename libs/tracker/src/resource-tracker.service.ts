@@ -1,16 +1,19 @@
 import {
+  appIntervalRegistry,
   HealthContributorRegistry,
   InjectMetricsRegistry,
+  PrivateIntervalRegistry,
   RESOURCE_REGISTRY,
   RedactingLogger,
   ReporterRegistry,
   type ComponentReport,
+  type IntervalRegistry,
   type MetricsRegistry,
   type ResourceLeak,
   type ResourceRegistryHolder,
 } from '@ballast/core';
-import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 
 import { DependencyGraph } from './dependency-graph.js';
 import type { Forecast } from './exhaustion-forecast.js';
@@ -51,7 +54,8 @@ export class ResourceTrackerService implements OnModuleInit, OnApplicationShutdo
   readonly forecaster: ExhaustionForecaster;
   private readonly closers = new Map<string, () => unknown>();
   private readonly metrics: TrackerMetrics;
-  private readonly scheduler: SchedulerRegistry;
+  // Without the app's ScheduleModule a private registry still names and clears our intervals.
+  private scheduler: IntervalRegistry = new PrivateIntervalRegistry();
   private readonly logger = new RedactingLogger('ResourceTracker');
   private readonly instance = ++instances;
   private readonly stops: Array<() => void> = [];
@@ -67,11 +71,9 @@ export class ResourceTrackerService implements OnModuleInit, OnApplicationShutdo
     @InjectMetricsRegistry() registry: MetricsRegistry,
     private readonly health: HealthContributorRegistry,
     private readonly reporters: ReporterRegistry,
-    @Optional() scheduler?: SchedulerRegistry,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.metrics = new TrackerMetrics(registry);
-    // Without the app's ScheduleModule a private registry still names and clears our intervals.
-    this.scheduler = scheduler ?? new SchedulerRegistry();
     this.forecaster = new ExhaustionForecaster(
       { window: options.forecast.window, horizonMs: options.forecast.horizonMs },
       options.forecast.limits,
@@ -87,7 +89,8 @@ export class ResourceTrackerService implements OnModuleInit, OnApplicationShutdo
     return this.options.level !== 'off';
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    this.scheduler = (await appIntervalRegistry(this.moduleRef)) ?? this.scheduler;
     for (const [dependent, dependencies] of Object.entries(this.options.dependencies)) {
       for (const dependency of dependencies) this.graph.dependsOn(dependent, dependency);
     }

@@ -1,12 +1,16 @@
 import { RESOURCE_REGISTRY, type ResourceRegistryHolder } from '@ballast/core';
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 
 import { ResourceOwnerInterceptor } from './resource-owner.interceptor.js';
 import { ResourceTracker } from './resource-tracker.js';
 import { ResourceTrackerService } from './resource-tracker.service.js';
 import { setActiveRegistry } from './tracked.js';
 import { RESOURCE_TRACKER, RESOURCE_TRACKER_OPTIONS } from './tracker.constants.js';
-import { ConfigurableTrackerModule, TRACKER_MODULE_OPTIONS } from './tracker.module-definition.js';
+import {
+  ConfigurableTrackerModule,
+  TRACKER_MODULE_OPTIONS,
+  TRACKER_OPTIONS_TYPE,
+} from './tracker.module-definition.js';
 import { trackerOptions, type ResourceTrackerModuleOptions, type ResourceTrackerOptions } from './tracker.options.js';
 
 /** Sockets and intervals live long by nature; they get generous limits unless the app sets its own. */
@@ -53,4 +57,9 @@ function createTracker(options: ResourceTrackerOptions, holder: ResourceRegistry
   ],
   exports: [RESOURCE_TRACKER_OPTIONS, RESOURCE_TRACKER, ResourceTrackerService, ResourceOwnerInterceptor],
 })
-export class ResourceTrackerModule extends ConfigurableTrackerModule {}
+export class ResourceTrackerModule extends ConfigurableTrackerModule {
+  /** `forRoot()` with no argument: every option has a default or an environment variable. */
+  static override forRoot(options: typeof TRACKER_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -1,13 +1,15 @@
 import type { OptionSpecTree } from '@ballast/core';
 import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 
 import { count, durationMs } from '../policies/option-fields.js';
+import type { DeadLetterDataSource } from './dead-letter-data-source.interface.js';
 
-const dataSourceSchema = z.custom<DataSource>(
+const dataSourceSchema = z.custom<DeadLetterDataSource>(
   (value) =>
-    typeof value === 'object' && value !== null && typeof (value as DataSource).createQueryRunner === 'function',
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as DeadLetterDataSource).createQueryRunner === 'function',
   'must be a TypeORM DataSource',
 );
 

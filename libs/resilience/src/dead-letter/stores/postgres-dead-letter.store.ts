@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DeadLetterDataSource } from '../dead-letter-data-source.interface.js';
 
 import type {
   ClaimOptions,
@@ -25,7 +25,7 @@ interface Row {
 
 export interface PostgresDeadLetterStoreOptions {
   /** The app's own DataSource (TypeORM, postgres driver): used, never closed by us. */
-  readonly dataSource?: DataSource;
+  readonly dataSource?: DeadLetterDataSource;
   /** Or a connection URL: we create a small DataSource of our own and close it on shutdown. */
   readonly url?: string;
   /** Table name, optionally schema-qualified (`ops.dead_letters`). */
@@ -69,7 +69,7 @@ function toLetter(row: Row): DeadLetterRecord {
  */
 export class PostgresDeadLetterStore implements DeadLetterStore {
   readonly kind = 'postgres';
-  private dataSource: DataSource | undefined;
+  private dataSource: DeadLetterDataSource | undefined;
   private owned = false;
   private readonly table: string;
   private readonly base: string;
@@ -245,7 +245,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
     }
   }
 
-  private source(): DataSource {
+  private source(): DeadLetterDataSource {
     if (this.dataSource === undefined) throw new Error('The Postgres dead-letter store is not initialized or closed');
     return this.dataSource;
   }
