@@ -173,6 +173,36 @@ describe('AsyncTTLCache', () => {
       expect(cache.bytes - small).toBeGreaterThan(100 * 40);
     });
 
+    it('writes a live key again in place: old value reported replaced, size, expiry, tags and order updated', async () => {
+      const removed: string[] = [];
+      const clock = new ManualClock();
+      const cache = new AsyncTTLCache<string>({
+        maxEntries: 3,
+        numShards: 1,
+        ttlMs: 100,
+        clock,
+        sizeOf: (value) => value.length,
+        onRemove: (key, value, reason) => removed.push(`${key}=${value}:${reason}`),
+      });
+      await cache.set('a', 'x', { tags: ['old'] });
+      await cache.set('b', 'y');
+      await cache.set('c', 'z');
+      clock.advance(60);
+      await cache.set('a', 'xxxx', { tags: ['new'] });
+      expect(removed).toEqual(['a=x:replaced']);
+      expect(cache.bytes).toBe(6);
+      expect(cache.verify()).toBeUndefined();
+      // Written last, `a` is now the newest entry: the next insertion evicts `b`, the oldest.
+      await cache.set('d', 'w');
+      expect(cache.keys().sort()).toEqual(['a', 'c', 'd']);
+      expect(await cache.invalidateTags('old')).toBe(0);
+      clock.advance(60); // c (written with the first `a`) has expired; the new `a` has not
+      expect(cache.peek('a')).toBe('xxxx');
+      expect(cache.peek('c')).toBeUndefined();
+      expect(await cache.invalidateTags('new')).toBe(1);
+      expect(cache.verify()).toBeUndefined();
+    });
+
     it('evicts by count and by bytes, and says which', async () => {
       const removed: string[] = [];
       const cache = new AsyncTTLCache<string>({

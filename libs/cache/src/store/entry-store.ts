@@ -193,6 +193,10 @@ export class EntryStore<V> extends SlotTable<V> {
       // A key written again keeps its standing: it goes back to the main queue if it was there or had been read.
       const flags = this.flags[existing]!;
       toMain = (flags & (MAIN | FREQ)) !== 0;
+      if (size <= this.options.maxBytes && this.bytes + size - this.sizes[existing] <= this.options.maxBytes) {
+        this.rewrite(existing, key, value, size, freshUntil, staleUntil, tags, toMain);
+        return true;
+      }
       this.removeSlot(existing, 'replaced');
     }
     if (size > this.options.maxBytes || size > 0xffff_ffff) {
@@ -230,6 +234,54 @@ export class EntryStore<V> extends SlotTable<V> {
       this.tags.add(key, tags);
     }
     return true;
+  }
+
+  /**
+   * A new value for a live key that fits without evicting: updated in its slot, so the index `Map`
+   * is not touched (a delete and a set on it cost more than all the rest of a write). The entry goes
+   * to the tail of its queue, as if removed and stored again, and starts unread.
+   */
+  private rewrite(
+    slot: number,
+    key: string,
+    value: V,
+    size: number,
+    freshUntil: number,
+    staleUntil: number,
+    tags: readonly string[] | undefined,
+    toMain: boolean,
+  ): void {
+    const shard = this.shards[slot % this.numShards]!;
+    const flags = this.flags[slot];
+    const wasMain = (flags & MAIN) !== 0;
+    const oldSize = this.sizes[slot];
+    const oldValue = this.values[slot];
+    this.unlink(shard, slot, wasMain);
+    if (!wasMain) {
+      shard.smallCount--;
+      shard.smallBytes -= oldSize;
+    }
+    const main = this.lru || toMain;
+    this.append(shard, slot, main);
+    if (!main) {
+      shard.smallCount++;
+      shard.smallBytes += size;
+    }
+    shard.bytes += size - oldSize;
+    this.bytes += size - oldSize;
+    this.values[slot] = value;
+    this.promises[slot] = undefined;
+    this.expires[slot] = freshUntil;
+    if (staleUntil > freshUntil && this.hardExpires === undefined) this.hardExpires = Float64Array.from(this.expires);
+    if (this.hardExpires !== undefined) this.hardExpires[slot] = staleUntil;
+    this.sizes[slot] = size;
+    this.flags[slot] = OCCUPIED | (main ? MAIN : 0);
+    if ((flags & TAGGED) !== 0) this.tags.remove(key);
+    if (tags !== undefined && tags.length > 0) {
+      this.flags[slot] |= TAGGED;
+      this.tags.add(key, tags);
+    }
+    this.notifyRemoved(key, oldValue as V, 'replaced');
   }
 
   remove(key: string, reason: RemovalReason): boolean {
@@ -415,12 +467,15 @@ export class EntryStore<V> extends SlotTable<V> {
       default:
         break;
     }
-    if (this.options.onRemove !== undefined) {
-      try {
-        this.options.onRemove(key, value as V, reason);
-      } catch {
-        // A listener's failure must not leave the store half-updated; the entry is already gone.
-      }
+    this.notifyRemoved(key, value as V, reason);
+  }
+
+  private notifyRemoved(key: string, value: V, reason: RemovalReason): void {
+    if (this.options.onRemove === undefined) return;
+    try {
+      this.options.onRemove(key, value, reason);
+    } catch {
+      // A listener's failure must not leave the store half-updated; the entry is already gone.
     }
   }
 
