@@ -59,6 +59,19 @@ async function writes(ctx: BenchContext, measure: Parameters<typeof compareOps>[
     },
     measure,
   );
+  // The same keys written again and again, all of them in the cache: every write replaces a value.
+  const live = capacity / 2;
+  const liveMask = live - 1;
+  const oursLive = new AsyncTTLCache<object>({ maxEntries: capacity, ttlMs: 600_000 });
+  const lruLive = new LRUCache<string, object>({ maxSize: capacity, sizeCalculation: constantSize, ttl: 600_000 });
+  ctx.log('set, byte bounds on, every key already cached');
+  const replace = await compareOps(
+    {
+      ours: (i) => void oursLive.set(keys[i & liveMask]!, values[(i + live) & mask]!),
+      lru: (i) => lruLive.set(keys[i & liveMask]!, values[(i + live) & mask]!),
+    },
+    measure,
+  );
   const note = 'a flat parsed-JSON record per entry, TTL on, every write evicts; ours: default structural sizing';
   return [
     pairedOpsResult({
@@ -74,6 +87,13 @@ async function writes(ctx: BenchContext, measure: Parameters<typeof compareOps>[
       peer: 'lru-cache set, maxSize + sizeCalculation = 1 (sizing for free)',
       peerStats: set.lruConstant,
       note: 'target >= 0.7',
+    }),
+    pairedOpsResult({
+      case: 'set of a cached key (replaces), byte bounds on',
+      ours: replace.ours,
+      peer: 'lru-cache set, maxSize + sizeCalculation = 1 (sizing for free)',
+      peerStats: replace.lru,
+      note: 'target >= 0.7; 2,048 keys written in turn, each value a different record from the last',
     }),
   ];
 }
