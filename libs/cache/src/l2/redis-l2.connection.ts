@@ -163,10 +163,16 @@ export class RedisL2Connection {
     const client = this.options.client
       ? this.options.client.duplicate(overrides)
       : new Redis(this.options.url ?? 'redis://127.0.0.1:6379', overrides);
-    // Without a listener ioredis prints every connection error; the state is tracked and reported instead.
+    // Without a listener ioredis prints every connection error; the state is tracked and reported
+    // instead. ioredis reports each failed reconnect (tens a second at the first backoff steps), so
+    // only an outage's first error is logged, at debug: the link-lost warn line already says it.
+    let loggedOutage = false;
     client.on('error', (error: Error) => {
-      if (!this.closing) this.logger.debug(`Redis L2 ${role}: ${error.message}`);
+      if (this.closing || loggedOutage) return;
+      loggedOutage = true;
+      this.logger.debug(`Redis L2 ${role}: ${error.message} (further errors until it reconnects are not logged)`);
     });
+    client.on('ready', () => (loggedOutage = false));
     return client;
   }
 
