@@ -112,7 +112,7 @@ describe('HTTP pools on undici', () => {
     expect(http.stats()).toMatchObject({ timeouts: 1, errors: { broken: 1 } });
   });
 
-  it('reports the upstream down when its health path fails', async () => {
+  it('reports the upstream degraded (not critical by default) when its health path fails', async () => {
     const { health } = await start({
       upstream: { origin: upstream.origin, healthPath: '/health', healthCheckIntervalMs: 0 },
     });
@@ -120,7 +120,8 @@ describe('HTTP pools on undici', () => {
     try {
       const results = Object.assign({}, ...(await Promise.all(health.checks('readiness').map((c) => c()))));
       expect(results['http:upstream']).toMatchObject({
-        status: 'down',
+        status: 'degraded',
+        critical: false,
         reason: expect.stringMatching(/\/health did not answer: HTTP 503/),
       });
     } finally {

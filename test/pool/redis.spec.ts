@@ -162,6 +162,8 @@ describe('Redis outage on a private redis-server', () => {
         reconnectMaxMs: 200,
         commandTimeoutMs: 300,
         connectTimeoutMs: 300,
+        // Critical, so its outage is `down`; by default a Redis client is not (degraded, 200).
+        critical: true,
       },
     });
     const client = pools.redis('outage');

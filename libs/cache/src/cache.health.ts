@@ -39,7 +39,8 @@ export class CacheHealth implements OnModuleInit, OnApplicationShutdown {
     if (this.contributors === undefined) return;
     for (const cache of this.caches.list()) {
       this.unregister.push(
-        this.contributors.register({ name: `cache:${cache.name}`, probe: () => cacheHealth(cache) }),
+        // Never critical: a cache without its L2 still serves from L1 and the loader.
+        this.contributors.register({ name: `cache:${cache.name}`, probe: () => cacheHealth(cache), critical: false }),
       );
     }
   }

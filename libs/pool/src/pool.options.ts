@@ -36,6 +36,8 @@ const databasePoolSchema = z.strictObject({
   validateAfterIdleMs: ms(86_400_000).optional(),
   queryTimeoutMs: ms(86_400_000).optional(),
   analyticsQueryTimeoutMs: positiveMs(86_400_000).optional(),
+  /** Readiness fails (503) while this database is down. True by default: the primary store is critical. */
+  critical: z.boolean().optional(),
 });
 
 const redisClientSchema = z.strictObject({
@@ -49,6 +51,12 @@ const redisClientSchema = z.strictObject({
   enableOfflineQueue: z.boolean().optional(),
   /** `used_memory` above this makes the health check degraded. */
   memoryThresholdBytes: z.number().int().min(1).optional(),
+  /**
+   * Readiness fails (503) while this Redis is down. False by default: Ballast uses Redis for a
+   * cache's L2, shared breaker state and dead letters, each with a fallback, so an outage is
+   * `degraded` (200). Set true when the app cannot serve without it.
+   */
+  critical: z.boolean().optional(),
 });
 
 const httpPoolSchema = z.strictObject({
@@ -64,6 +72,11 @@ const httpPoolSchema = z.strictObject({
   pipelining: z.number().int().min(0).max(100).optional(),
   /** GET this path as the upstream's health check (2xx/3xx = up); no check when unset. */
   healthPath: z.string().startsWith('/').optional(),
+  /**
+   * Readiness fails (503) while this upstream is down. False by default: an upstream is called
+   * behind a breaker and a fallback, and its outage must not take every replica out of the balancer.
+   */
+  critical: z.boolean().optional(),
 });
 
 export type DatabasePoolOptions = z.input<typeof databasePoolSchema>;

@@ -85,7 +85,11 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
           poolEnded: (pool) => this.unwatch.get(pool.resourcePool)?.(),
         });
         this.databases.set(name, database);
-        this.contribute(`database:${name}`, (signal) => database.probe(signal, this.thresholds));
+        this.contribute(
+          `database:${name}`,
+          (signal) => database.probe(signal, this.thresholds),
+          options.databases[name]!.critical ?? true,
+        );
         await this.startup(`database pool "${name}" (${database.target})`, () => database.open());
       }
       for (const name of Object.keys(options.redis)) {
@@ -96,7 +100,11 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
           minSetting: `redis.${name}.minSize`,
         });
         if (this.metrics) this.cleanups.push(this.metrics.attachRedis(redis));
-        this.contribute(`redis:${name}`, (signal) => redis.probe(signal, this.thresholds));
+        this.contribute(
+          `redis:${name}`,
+          (signal) => redis.probe(signal, this.thresholds),
+          options.redis[name]!.critical ?? false,
+        );
         const target = redactString(options.redis[name]!.url ?? 'redis://localhost:6379');
         await this.startup(`Redis client "${name}" (${target})`, () => redis.open());
       }
@@ -104,7 +112,11 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
         const http = new HttpPool(httpSettings(name, options, this.diagnostics, this.deps.resources));
         this.httpPools.set(name, http);
         this.watch(http, `http:${name}`, { maxSetting: `http.${name}.maxSize` });
-        this.contribute(`http:${name}`, (signal) => http.probe(signal, this.thresholds));
+        this.contribute(
+          `http:${name}`,
+          (signal) => http.probe(signal, this.thresholds),
+          options.http[name]!.critical ?? false,
+        );
         if (options.http[name]!.healthPath) {
           await this.startup(`HTTP pool "${name}" (${http.originKey})`, async () => {
             const snapshot = await http.probe(AbortSignal.timeout(http.stats().acquireTimeoutMs), this.thresholds);
@@ -157,8 +169,9 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
   /**
    * Hands a ResourcePool of the app's own to the module: metrics, health check, reporter, and
    * drain + close on shutdown. Returns the function that takes it back (without closing it).
+   * `critical` (true by default) says whether readiness fails while the pool is unhealthy.
    */
-  register<T>(pool: ResourcePool<T>): () => void {
+  register<T>(pool: ResourcePool<T>, { critical = true }: { critical?: boolean } = {}): () => void {
     if (this.generic.has(pool.name)) throw new Error(`A pool named "${pool.name}" is already registered`);
     const generic = pool as unknown as ResourcePool<unknown>;
     this.generic.set(pool.name, generic);
@@ -170,6 +183,7 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
       name: `pool:${pool.name}`,
       probe: () => (this.shuttingDown ? unhealthy('shutting down') : assessPool(pool.stats(), this.thresholds)),
       timeoutMs: this.deps.options.health.timeoutMs,
+      critical,
     });
     return () => {
       unwatch();
@@ -215,11 +229,12 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
     return undo;
   }
 
-  private contribute(name: string, probe: HealthProbe): void {
+  private contribute(name: string, probe: HealthProbe, critical: boolean): void {
     const unregister = this.deps.health?.register({
       name,
       probe: (signal) => (this.shuttingDown ? unhealthy('shutting down') : probe(signal)),
       timeoutMs: this.deps.options.health.timeoutMs,
+      critical,
     });
     if (unregister) this.cleanups.push(unregister);
   }

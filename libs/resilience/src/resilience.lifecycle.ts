@@ -87,6 +87,9 @@ export class ResilienceLifecycle implements OnModuleInit, OnApplicationShutdown 
           name: 'resilience:breakers',
           probe: () => breakersHealth(this.runtime, this.sharedState),
           probes: ['readiness'],
+          // Unhealthy only through a breaker configured with healthImpact: 'down': the per-breaker
+          // way to say "this upstream is critical". Open breakers with a fallback are degraded.
+          critical: true,
         }),
       );
       if (store.kind !== 'memory') {
@@ -95,6 +98,8 @@ export class ResilienceLifecycle implements OnModuleInit, OnApplicationShutdown 
             name: 'resilience:dead-letters',
             probe: () => deadLetterStoreHealth(this.runtime),
             probes: ['readiness'],
+            // Calls go on without a dead-letter store; only failed letters cannot be kept.
+            critical: false,
           }),
         );
       }

@@ -54,3 +54,25 @@ describe('worstHealth', () => {
     expect(worstHealth(['degraded', 'unhealthy', 'healthy'])).toBe('unhealthy');
   });
 });
+
+describe('BallastHealthIndicator for a check that is not critical', () => {
+  it('reports unhealthy, a throw and a timeout as degraded, saying it is not critical', async () => {
+    const unhealthyResult = await indicator.check('redis:cache', () => unhealthy('gone'), { critical: false });
+    expect(unhealthyResult['redis:cache']).toMatchObject({ status: 'degraded', reason: 'gone', critical: false });
+    const thrown = await indicator.check(
+      'x',
+      () => {
+        throw new Error('boom');
+      },
+      { critical: false },
+    );
+    expect(thrown.x).toMatchObject({ status: 'degraded', message: 'boom', critical: false });
+    const slow = await indicator.check('y', () => new Promise(() => undefined), { critical: false, timeoutMs: 5 });
+    expect(slow.y).toMatchObject({ status: 'degraded', message: 'no answer within 5 ms', critical: false });
+  });
+
+  it('leaves healthy and degraded as they are', async () => {
+    expect((await indicator.check('a', () => healthy(), { critical: false })).a.status).toBe('up');
+    expect((await indicator.check('b', () => degraded('slow'), { critical: false })).b).not.toHaveProperty('critical');
+  });
+});

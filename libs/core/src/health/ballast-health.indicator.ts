@@ -12,11 +12,18 @@ export type HealthProbe = (signal: AbortSignal) => HealthSnapshot | Promise<Heal
 export interface HealthCheckOptions {
   /** Overrides the module's `health.checkTimeoutMs` for this check. */
   readonly timeoutMs?: number;
+  /**
+   * False for a dependency the app can serve without (a cache's Redis, shared breaker state, an
+   * upstream behind a fallback): its failure makes the check `degraded` (HTTP 200), not `down`.
+   * True (the default) keeps `down`, which takes the instance out of the load balancer.
+   */
+  readonly critical?: boolean;
 }
 
 /**
  * Turns a module's own view of its health into a Terminus 12 indicator result: healthy -> up,
- * degraded -> degraded (HTTP stays 200), unhealthy, a throw or a timeout -> down. The probe gets an
+ * degraded -> degraded (HTTP stays 200), unhealthy, a throw or a timeout -> down, or degraded with
+ * `critical: false` in the details when the check is not critical. The probe gets an
  * `AbortSignal` that fires at the timeout so it can stop whatever it started.
  */
 @Injectable()
@@ -33,15 +40,14 @@ export class BallastHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const session = this.indicators.check(key);
     const timeoutMs = options.timeoutMs ?? this.options.health.checkTimeoutMs;
+    const critical = options.critical ?? true;
     const started = performance.now();
     let snapshot: HealthSnapshot;
     try {
       snapshot = await withDeadline(probe, timeoutMs);
     } catch (error) {
-      return session.down({
-        message: redact(String((error as Error)?.message ?? error)),
-        timeoutMs,
-      });
+      const failure = { message: redact(String((error as Error)?.message ?? error)), timeoutMs };
+      return critical ? session.down(failure) : session.degraded({ ...failure, critical: false });
     }
     const data = {
       ...(redact(snapshot.details ?? {}) as Record<string, unknown>),
@@ -50,6 +56,6 @@ export class BallastHealthIndicator {
     };
     if (snapshot.status === 'healthy') return session.up(data);
     if (snapshot.status === 'degraded') return session.degraded(data);
-    return session.down(data);
+    return critical ? session.down(data) : session.degraded({ ...data, critical: false });
   }
 }

@@ -13,6 +13,12 @@ export interface HealthContributor {
   /** Which endpoints include it; readiness and startup by default. Liveness should check nothing external. */
   readonly probes?: readonly ProbeKind[];
   readonly timeoutMs?: number;
+  /**
+   * Whether readiness fails (503) when this check fails. True by default. False for what the app
+   * can serve without — a Redis behind a cache with L1 and a loader, shared breaker state, dead
+   * letters, an upstream behind a fallback: its failure then shows as `degraded` (HTTP 200).
+   */
+  readonly critical?: boolean;
 }
 
 const DEFAULT_PROBES: readonly ProbeKind[] = ['readiness', 'startup'];
@@ -45,6 +51,8 @@ export class HealthContributorRegistry {
 
   /** Terminus indicator functions for `HealthCheckService.check(...)`. */
   checks(kind: ProbeKind): Array<() => Promise<HealthIndicatorResult>> {
-    return this.list(kind).map((c) => () => this.indicator.check(c.name, c.probe, { timeoutMs: c.timeoutMs }));
+    return this.list(kind).map(
+      (c) => () => this.indicator.check(c.name, c.probe, { timeoutMs: c.timeoutMs, critical: c.critical }),
+    );
   }
 }
