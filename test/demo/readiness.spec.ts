@@ -57,6 +57,8 @@ describe('demo readiness with a Redis outage (Redis as cache L2, shared breaker 
   }
 
   it('stays ready (200, degraded) while Redis is down and is ok again within one check interval', async () => {
+    // The cache's invalidation subscriber connects just after start (about a second): wait for it.
+    await pollUntil((r) => r.body.status === 'ok', 15_000);
     const before = await ready();
     expect(before.status).toBe(200);
     expect(before.body.status).toBe('ok');
