@@ -24,6 +24,7 @@ export {
   type ResilienceEventMap,
   type RetryEvent,
   type RetryExhaustedEvent,
+  type RetryRefusal,
   type TimeoutEvent,
   type TransitionReason,
 } from './resilience.events.js';
@@ -46,7 +47,7 @@ export {
 } from './breaker/breaker.options.js';
 export { BreakerStats, DURATION_BUCKETS_SECONDS } from './breaker/breaker.stats.js';
 
-export { RetryPolicy, RetryStats, type RetryDecision } from './retry/retry.policy.js';
+export { RetryPolicy, RetryStats, type RetryDecision, type RetryLogger } from './retry/retry.policy.js';
 export { backoffDelay } from './retry/backoff.js';
 export type { BackoffKind, RetryConfig, RetryOptions } from './retry/retry.options.js';
 export { TimeoutPolicy, TimeoutStats } from './timeout/timeout.policy.js';
@@ -90,6 +91,7 @@ export { ResilienceHolder } from './decorators/resilience.holder.js';
 export {
   BreakerOpenError,
   BulkheadRejectedError,
+  RetryResultError,
   TimeoutError,
   type BreakerStateName,
   type BulkheadRejectionReason,

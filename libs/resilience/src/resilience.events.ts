@@ -35,7 +35,9 @@ export interface RetryEvent {
   /** The attempt that failed (1 = the first try). */
   readonly attempt: number;
   readonly delayMs: number;
+  /** What failed; undefined when a result was retried (`retryOnResult`), see `result`. */
   readonly error: unknown;
+  readonly result?: unknown;
 }
 
 export interface RetryExhaustedEvent {
@@ -44,7 +46,17 @@ export interface RetryExhaustedEvent {
   readonly error: unknown;
   /** `exhausted` after maxAttempts, `not-retryable` for an error the policy does not retry. */
   readonly reason: 'exhausted' | 'not-retryable' | 'retry-after-too-long';
+  /** For `not-retryable`: which rule refused the retry. */
+  readonly refusedBy?: RetryRefusal;
 }
+
+/**
+ * Which rule refused to retry an error: the caller's abort, `neverRetryOn`, the built-in never-list
+ * (401/403; 400/422 and validation errors), the policy's `retryOn`, or the default retry set
+ * (network errors, timeouts, HTTP 408/429/502/503/504) when no `retryOn` is given.
+ */
+export type RetryRefusal =
+  'abort' | 'never-retry-on' | 'never-retry-auth' | 'never-retry-validation' | 'retry-on' | 'default-retry-on';
 
 export interface TimeoutEvent {
   readonly timeout: string;

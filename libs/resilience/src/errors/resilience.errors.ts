@@ -99,3 +99,23 @@ export class BulkheadRejectedError extends BallastError {
   }
 }
 defineStackless(BulkheadRejectedError);
+
+/**
+ * Every attempt returned a result `retryOnResult` asked to retry, and the policy was told to fail
+ * then (`failAfterMaxAttempts`, Resilience4j's MaxRetriesExceededException). `result` is the last one.
+ */
+export class RetryResultError extends BallastError {
+  declare readonly details: Readonly<{ retry: string; attempts: number }>;
+  declare readonly result: unknown;
+
+  static create(retry: string, attempts: number, result: unknown): RetryResultError {
+    const error = withoutStack(
+      RetryResultError,
+      `Retry "${retry}": the result was still one to retry after ${attempts} attempts`,
+      { retry, attempts },
+    );
+    (error as { result: unknown }).result = result;
+    return error;
+  }
+}
+defineStackless(RetryResultError);

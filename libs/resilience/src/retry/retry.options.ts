@@ -21,6 +21,13 @@ export const retryFields = {
   random: z
     .custom<() => number>((value) => typeof value === 'function', 'must be a function () => number in [0, 1)')
     .optional(),
+  retryOnResult: z
+    .custom<(result: unknown) => boolean>(
+      (value) => typeof value === 'function',
+      'must be a function (result) => boolean (true: retry)',
+    )
+    .optional(),
+  failAfterMaxAttempts: z.boolean(),
 };
 
 export const retryOptionSpecs = {
@@ -81,6 +88,17 @@ export const retryOptionSpecs = {
     description:
       'Errors never retried, in addition to the built-in ones (401/403, 400/422 and validation errors, aborts).',
   },
+  retryOnResult: {
+    schema: retryFields.retryOnResult,
+    description:
+      "Retries a call whose result this returns true for (e.g. a 503 response that was not thrown), with the same backoff; Resilience4j's retryOnResultPredicate.",
+  },
+  failAfterMaxAttempts: {
+    schema: retryFields.failAfterMaxAttempts.default(false),
+    env: 'RESILIENCE_RETRY_FAIL_AFTER_MAX_ATTEMPTS',
+    description:
+      'When every attempt returned a result retryOnResult retries: false returns the last result, true rejects with RetryResultError (Resilience4j: MaxRetriesExceededException).',
+  },
   random: {
     schema: retryFields.random,
     description: 'Source of randomness for jitter (Math.random); tests pass a fixed one.',
@@ -100,6 +118,9 @@ export interface RetryConfig {
   readonly retryOn?: readonly ErrorMatcher[];
   readonly neverRetryOn?: readonly ErrorMatcher[];
   readonly random?: () => number;
+  readonly retryOnResult?: (result: unknown) => boolean;
+  /** Absent means false. */
+  readonly failAfterMaxAttempts?: boolean;
 }
 
 export type RetryOptions = Partial<RetryConfig>;

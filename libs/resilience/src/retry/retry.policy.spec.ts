@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 
-import { BreakerOpenError, TimeoutError } from '../errors/resilience.errors.js';
+import { BreakerOpenError, RetryResultError, TimeoutError } from '../errors/resilience.errors.js';
 import { ResilienceEvents } from '../resilience.events.js';
 import type { RetryConfig } from './retry.options.js';
 import { RetryPolicy } from './retry.policy.js';
@@ -155,6 +155,67 @@ describe('RetryPolicy', () => {
     const byPredicate = new RetryPolicy('r', { ...BASE, retryOn: [(e) => (e as Error).message === 'again'] });
     expect(byPredicate.isRetryable(new Error('again'))).toBe(true);
     expect(byPredicate.isRetryable(networkError())).toBe(false);
+  });
+
+  describe('retryOnResult', () => {
+    it('retries a result the predicate rejects, with the same backoff, and returns the first good one', async () => {
+      const results = [{ status: 503 }, { status: 503 }, { status: 200 }];
+      const seen: number[] = [];
+      const policy = new RetryPolicy('r', {
+        ...BASE,
+        retryOnResult: (result: unknown) => (result as { status: number }).status === 503,
+      });
+      const start = Date.now();
+      const call = policy.execute(() => {
+        seen.push(Date.now() - start);
+        return results.shift()!;
+      });
+      await jest.advanceTimersByTimeAsync(1_000);
+      await expect(call).resolves.toEqual({ status: 200 });
+      expect(seen).toEqual([0, 100, 300]);
+      expect(policy.stats).toMatchObject({ successWithRetry: 1, retries: 2 });
+    });
+
+    it('returns the last result once attempts are exhausted, or fails with failAfterMaxAttempts', async () => {
+      const lenient = new RetryPolicy('r', { ...BASE, maxAttempts: 2, retryOnResult: () => true });
+      const call = lenient.execute(async () => 'still busy');
+      await jest.advanceTimersByTimeAsync(1_000);
+      await expect(call).resolves.toBe('still busy');
+
+      const strict = new RetryPolicy('r', {
+        ...BASE,
+        maxAttempts: 2,
+        retryOnResult: () => true,
+        failAfterMaxAttempts: true,
+      });
+      const failing = strict.execute(async () => 'still busy').catch((e: unknown) => e);
+      await jest.advanceTimersByTimeAsync(1_000);
+      const error = (await failing) as RetryResultError;
+      expect(error).toBeInstanceOf(RetryResultError);
+      expect(error.details).toMatchObject({ retry: 'r', attempts: 2 });
+      expect(error.result).toBe('still busy');
+    });
+  });
+
+  it('says which classifier refused to retry an error, once per policy and reason', async () => {
+    const events = new ResilienceEvents();
+    const exhausted: unknown[] = [];
+    events.on('retry.exhausted', (event) => exhausted.push(event));
+    const warnings: string[] = [];
+    const policy = new RetryPolicy('ledger', BASE, events, { warn: (line: string) => warnings.push(line) });
+    await expect(policy.execute(() => Promise.reject(new Error('plain')))).rejects.toThrow('plain');
+    await expect(policy.execute(() => Promise.reject(new Error('plain again')))).rejects.toThrow('plain again');
+    await expect(policy.execute(() => Promise.reject(httpError(401)))).rejects.toThrow('HTTP 401');
+    expect(exhausted).toMatchObject([
+      { reason: 'not-retryable', refusedBy: 'default-retry-on' },
+      { reason: 'not-retryable', refusedBy: 'default-retry-on' },
+      { reason: 'not-retryable', refusedBy: 'never-retry-auth' },
+    ]);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /Retry "ledger": Error not retried: .*network errors, timeouts and HTTP 408\/429\/502\/503\/504.*retryOn/,
+    );
+    expect(warnings[1]).toMatch(/401\/403/);
   });
 
   it('stops at once when the signal aborts during a delay', async () => {
