@@ -44,7 +44,7 @@ function gaugeFrom(
   registry: MetricsRegistry,
   name: string,
   help: string,
-  read: (stats: CacheStats) => number,
+  read: (stats: CacheStats) => number | undefined,
 ): Gauge<string> {
   return gaugeOf(registry, {
     name,
@@ -52,7 +52,10 @@ function gaugeFrom(
     labelNames: ['cache'],
     collect(this: Gauge<string>) {
       this.reset();
-      for (const stats of statsOf(registry)) this.set({ cache: stats.name }, read(stats));
+      for (const stats of statsOf(registry)) {
+        const value = read(stats);
+        if (value !== undefined) this.set({ cache: stats.name }, value);
+      }
     },
   });
 }
@@ -143,8 +146,9 @@ export class CacheMetrics {
     gaugeFrom(
       registry,
       'ballast_cache_l2_up',
-      'Whether the L2 tier and its invalidation link are up (1), down (0).',
-      (s) => (s.l2 === 'up' ? 1 : 0),
+      'Whether the L2 tier and its invalidation link are up (1), down (0); absent for a cache without L2.',
+      // No series without an L2, so "L2 down" alerts (== 0) cannot fire for an L1-only cache.
+      (s) => (s.l2 === 'none' ? undefined : s.l2 === 'up' ? 1 : 0),
     );
     this.loadDuration = histogramOf(registry, {
       name: 'ballast_cache_load_duration_seconds',
