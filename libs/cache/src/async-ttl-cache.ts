@@ -300,9 +300,8 @@ export class AsyncTTLCache<V = unknown> {
   private load(key: string, loader: CacheLoader<V>, options: CacheSetOptions | undefined): Promise<V> {
     const flight: Flight<V> = { promise: undefined as unknown as Promise<V>, tags: options?.tags };
     this.inflight.set(key, flight);
-    flight.promise = this.runLoad(key, loader, options, flight).finally(() => {
-      if (this.inflight.get(key) === flight) this.inflight.delete(key);
-    });
+    // The flight leaves the map inside runLoad (try/finally): no `.finally` promise and closure per load.
+    flight.promise = this.runLoad(key, loader, options, flight);
     return flight.promise;
   }
 
@@ -312,32 +311,40 @@ export class AsyncTTLCache<V = unknown> {
     options: CacheSetOptions | undefined,
     flight: Flight<V>,
   ): Promise<V> {
-    if (this.usableL2()) {
-      const shared = await this.l2!.get(key).catch((error: unknown) => this.l2Failed(error, undefined));
-      if (shared !== undefined && shared.freshUntil > this.clock.now()) {
-        this.counters.l2Hits++;
-        if (this.inflight.get(key) === flight) this.writeShared(key, shared);
-        return shared.value;
-      }
-      this.counters.l2Misses++;
-    }
-    const started = performance.now();
-    let value: V;
     try {
-      value = await loader();
-    } catch (error) {
-      this.finishLoad(started, false);
-      throw error;
+      if (this.usableL2()) {
+        const shared = await this.l2!.get(key).catch((error: unknown) => this.l2Failed(error, undefined));
+        if (shared !== undefined && shared.freshUntil > this.clock.now()) {
+          this.counters.l2Hits++;
+          if (this.inflight.get(key) === flight) this.writeShared(key, shared);
+          return shared.value;
+        }
+        this.counters.l2Misses++;
+      }
+      const started = performance.now();
+      let value: V;
+      try {
+        value = await loader();
+      } catch (error) {
+        this.finishLoad(started, false);
+        throw error;
+      }
+      this.finishLoad(started, true);
+      // A set, delete or invalidation while loading makes this result stale: return it, do not store it.
+      if (value !== undefined && this.inflight.get(key) === flight) {
+        const freshUntil = this.freshUntil(options);
+        const staleUntil = freshUntil + this.staleWindow(options);
+        const tags = options?.tags;
+        // No entry object unless L2 takes one: the local write needs only its fields.
+        this.writeLocal(key, value, freshUntil, staleUntil, tags);
+        if (this.usableL2()) {
+          this.l2!.set(key, { value, freshUntil, staleUntil, tags }).catch((error: unknown) => this.l2Failed(error));
+        }
+      }
+      return value;
+    } finally {
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
     }
-    this.finishLoad(started, true);
-    // A set, delete or invalidation while loading makes this result stale: return it, do not store it.
-    if (value !== undefined && this.inflight.get(key) === flight) {
-      const freshUntil = this.freshUntil(options);
-      const entry = { value, freshUntil, staleUntil: freshUntil + this.staleWindow(options), tags: options?.tags };
-      this.writeShared(key, entry);
-      if (this.usableL2()) this.l2!.set(key, entry).catch((error: unknown) => this.l2Failed(error));
-    }
-    return value;
   }
 
   private finishLoad(started: number, ok: boolean): void {
