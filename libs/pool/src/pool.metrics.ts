@@ -171,7 +171,7 @@ export class PoolMetrics {
       ),
       f(
         'ballast_pool_exhausted_total',
-        'Acquires refused with PoolExhaustedError (timeouts and a full queue).',
+        'Acquires refused: timeouts, a full queue (PoolExhaustedError) and fail-fast refusals during an outage (PoolUnavailableError).',
         'counter',
         this.perPool((s) => s.exhausted),
       ),

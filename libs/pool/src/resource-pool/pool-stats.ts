@@ -20,7 +20,7 @@ export interface PoolStats {
   readonly waitingForMs: number;
   readonly acquireTimeoutMs: number;
   readonly timeouts: number;
-  /** Acquires that failed with PoolExhaustedError (timeouts and a full waiting queue). */
+  /** Acquires refused: timeouts and a full queue (PoolExhaustedError), fail-fast refusals during an outage (PoolUnavailableError). */
   readonly exhausted: number;
   readonly leaks: number;
   readonly created: number;
