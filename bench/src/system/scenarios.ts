@@ -152,6 +152,8 @@ interface FaultSpec {
   readonly recoverKind: RequestKind;
   inject(stack: SystemStack): Promise<void> | void;
   restore(stack: SystemStack): Promise<void> | void;
+  /** Environment for the demo (e.g. exempting the suite's own control endpoint from shedding). */
+  readonly demoEnv?: Record<string, string>;
 }
 
 function faultScenario(spec: FaultSpec): Scenario {
@@ -160,51 +162,58 @@ function faultScenario(spec: FaultSpec): Scenario {
     description: spec.description,
     quick: spec.quick,
     run: (env) =>
-      withStack(env, async (stack) => {
-        const [beforeMs, faultMs, afterMs] = env.quick ? [4_000, 6_000, 5_000] : [10_000, 10_000, 10_000];
-        let faultAt = 0;
-        let restoreAt = 0;
-        const run = await loadWith(env, stack, spec.connections, spec.mix, async (load) => {
-          await sleep(beforeMs);
-          faultAt = load.now();
-          await spec.inject(stack);
-          await sleep(faultMs);
-          restoreAt = load.now();
-          await spec.restore(stack);
-          await sleep(afterMs);
-        });
-        const records = run.load.records;
-        const inFault = records.filter((r) => r.startMs >= faultAt && r.startMs < restoreAt);
-        const failures = inFault.filter((r) => r.status >= 300);
-        const stats = (from: number, to: number) =>
-          percentile(
-            records
-              .filter((r) => r.kind === 'stats' && r.status === 200 && r.startMs >= from && r.startMs < to)
-              .map((r) => r.latencyMs),
-            99,
-          );
-        const readyAgain = run.probe.samples.find((s) => s.atMs >= restoreAt && s.status === 200 && s.state === 'ok');
-        return {
-          scenario: spec.name,
-          connections: spec.connections,
-          seconds: run.seconds,
-          traffic: summarize(records),
-          duringFault: summarize(records, faultAt, restoreAt),
-          slowestFailureMs: failures.length ? Math.round(Math.max(...failures.map((r) => r.latencyMs))) : null,
-          acknowledgedWrites: run.acknowledgedWrites,
-          lostAcknowledgedWrites: run.lostAcknowledgedWrites,
-          recoverS: secondsToFirstSuccess(records, restoreAt, spec.recoverKind),
-          readinessRecoverS: readyAgain ? Math.round((readyAgain.atMs - restoreAt) / 100) / 10 : null,
-          readinessDuringFault: readinessDuring(run.probe.samples, faultAt, restoreAt),
-          statsP99BeforeMs: round1(stats(0, faultAt)),
-          statsP99DuringMs: round1(stats(faultAt, restoreAt)),
-          logLines: run.logLines,
-          alarms: run.alarms,
-          alarmLines: run.alarmLines,
-        };
-      }),
+      withStack(
+        env,
+        async (stack) => {
+          const [beforeMs, faultMs, afterMs] = env.quick ? [4_000, 6_000, 5_000] : [10_000, 10_000, 10_000];
+          let faultAt = 0;
+          let restoreAt = 0;
+          const run = await loadWith(env, stack, spec.connections, spec.mix, async (load) => {
+            await sleep(beforeMs);
+            faultAt = load.now();
+            await spec.inject(stack);
+            await sleep(faultMs);
+            restoreAt = load.now();
+            await spec.restore(stack);
+            await sleep(afterMs);
+          });
+          const records = run.load.records;
+          const inFault = records.filter((r) => r.startMs >= faultAt && r.startMs < restoreAt);
+          const failures = inFault.filter((r) => r.status >= 300);
+          const stats = (from: number, to: number) =>
+            percentile(
+              records
+                .filter((r) => r.kind === 'stats' && r.status === 200 && r.startMs >= from && r.startMs < to)
+                .map((r) => r.latencyMs),
+              99,
+            );
+          const readyAgain = run.probe.samples.find((s) => s.atMs >= restoreAt && s.status === 200 && s.state === 'ok');
+          return {
+            scenario: spec.name,
+            connections: spec.connections,
+            seconds: run.seconds,
+            traffic: summarize(records),
+            duringFault: summarize(records, faultAt, restoreAt),
+            slowestFailureMs: failures.length ? Math.round(Math.max(...failures.map((r) => r.latencyMs))) : null,
+            acknowledgedWrites: run.acknowledgedWrites,
+            lostAcknowledgedWrites: run.lostAcknowledgedWrites,
+            recoverS: secondsToFirstSuccess(records, restoreAt, spec.recoverKind),
+            readinessRecoverS: readyAgain ? Math.round((readyAgain.atMs - restoreAt) / 100) / 10 : null,
+            readinessDuringFault: readinessDuring(run.probe.samples, faultAt, restoreAt),
+            statsP99BeforeMs: round1(stats(0, faultAt)),
+            statsP99DuringMs: round1(stats(faultAt, restoreAt)),
+            logLines: run.logLines,
+            alarms: run.alarms,
+            alarmLines: run.alarmLines,
+          };
+        },
+        spec.demoEnv,
+      ),
   };
 }
+
+/** The suite switches the stand-in upstream through the demo; that switch must not be shed under load. */
+const UPSTREAM_CONTROL_ENV = { BALLAST_ADMISSION_EXEMPT_PATHS: '/health,/metrics,/upstream/mode' };
 
 const round1 = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
 
@@ -340,6 +349,7 @@ export const SCENARIOS: readonly Scenario[] = [
     connections: 300,
     mix: { quote: 5, read: 5 },
     recoverKind: 'quote',
+    demoEnv: UPSTREAM_CONTROL_ENV,
     inject: (stack) => setUpstreamMode(stack, 'unavailable'),
     restore: (stack) => setUpstreamMode(stack, 'ok'),
   }),
@@ -350,6 +360,7 @@ export const SCENARIOS: readonly Scenario[] = [
     connections: 300,
     mix: { quote: 5, read: 5 },
     recoverKind: 'quote',
+    demoEnv: UPSTREAM_CONTROL_ENV,
     inject: (stack) => setUpstreamMode(stack, 'slow'),
     restore: (stack) => setUpstreamMode(stack, 'ok'),
   }),
