@@ -95,6 +95,29 @@ describe('shared breaker state through Redis, two instances', () => {
     }
   });
 
+  it("shares an operator's forced-open, disabled and metrics-only states, and their reset, latecomers included", async () => {
+    const searchA = a.get(BreakerRegistry).get('search');
+    const searchB = b.get(BreakerRegistry).get('search');
+    searchA.holdOpen();
+    await until(() => searchB.state === 'forced-open', 1_000);
+    await expect(searchB.execute(async () => 'b')).rejects.toBeInstanceOf(BreakerOpenError);
+    // Held for good: a later instance follows it (the key does not expire), and no automatic close undoes it.
+    const c = await startApp(options('instance-c2'));
+    try {
+      await until(async () => await connected(c), 5_000);
+      await until(() => c.get(BreakerRegistry).find('search')?.state === 'forced-open', 1_000);
+    } finally {
+      await c.close();
+    }
+    searchA.disable();
+    await until(() => searchB.state === 'disabled', 1_000);
+    await expect(searchB.execute(async () => 'b')).resolves.toBe('b');
+    searchA.metricsOnly();
+    await until(() => searchB.state === 'metrics-only', 1_000);
+    searchA.reset();
+    await until(() => searchB.state === 'closed', 1_000);
+  });
+
   it('keeps both instances serving when Redis is gone, and closes cleanly', async () => {
     await redis.kill();
     await until(async () => !(await connected(a)) && !(await connected(b)), 5_000);

@@ -16,7 +16,16 @@ export function breakersHealth(runtime: ResilienceRuntime, sharedState?: SharedS
   const down: BreakerSnapshot[] = [];
   const impaired: BreakerSnapshot[] = [];
   for (const breaker of runtime.breakers.list()) {
-    if (breaker.config.healthImpact === 'none' || breaker.state === 'closed') continue;
+    const state = breaker.state;
+    // Disabled and metrics-only let every call through: nothing is impaired.
+    if (
+      breaker.config.healthImpact === 'none' ||
+      state === 'closed' ||
+      state === 'disabled' ||
+      state === 'metrics-only'
+    ) {
+      continue;
+    }
     (breaker.config.healthImpact === 'down' ? down : impaired).push(breaker.snapshot());
   }
   const keyed = runtime.breakers.listKeyed().map((group) => {

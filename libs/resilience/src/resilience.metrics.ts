@@ -7,7 +7,7 @@ import type { BreakerStateName } from './errors/resilience.errors.js';
 import { ResilienceRuntime } from './resilience.runtime.js';
 import type { SharedStateStats } from './shared-state/shared-breaker-state.js';
 
-const STATES: readonly BreakerStateName[] = ['closed', 'open', 'half-open'];
+const STATES: readonly BreakerStateName[] = ['closed', 'open', 'half-open', 'forced-open', 'disabled', 'metrics-only'];
 
 /** A runtime and, when shared state is on, its counters: what one app contributes to a registry. */
 interface Source {

@@ -288,6 +288,58 @@ describe('Breaker', () => {
     });
   });
 
+  describe("operator states (Resilience4j's FORCED_OPEN, DISABLED, METRICS_ONLY)", () => {
+    it('holdOpen rejects every call, past any open duration, until reset', async () => {
+      const b = breaker();
+      b.holdOpen();
+      let ran = false;
+      const refused = await b.execute(async () => (ran = true)).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(BreakerOpenError);
+      expect((refused as BreakerOpenError).details).toMatchObject({ state: 'forced-open', retryAfterMs: 1_000 });
+      jest.advanceTimersByTime(60_000);
+      expect(b.state).toBe('forced-open');
+      await expect(ok(b)).rejects.toBeInstanceOf(BreakerOpenError);
+      expect(ran).toBe(false);
+      b.reset();
+      await expect(ok(b)).resolves.toBe('ok');
+      expect(events.map((e) => e.to)).toEqual(['forced-open', 'closed']);
+    });
+
+    it('disable lets every call through and never opens; reset restores the rules', async () => {
+      const b = breaker({ windowSize: 2, minimumCalls: 2 });
+      b.disable();
+      for (let i = 0; i < 10; i++) await fail(b);
+      expect(b.state).toBe('disabled');
+      expect(b.snapshot()).toMatchObject({ bufferedCalls: 0 });
+      await expect(ok(b)).resolves.toBe('ok');
+      b.reset();
+      await fail(b);
+      await fail(b);
+      expect(b.state).toBe('open');
+    });
+
+    it('metricsOnly records the rates and lets every call through, never opening', async () => {
+      const b = breaker({ windowSize: 4, minimumCalls: 4 });
+      b.metricsOnly();
+      for (let i = 0; i < 4; i++) await fail(b);
+      expect(b.state).toBe('metrics-only');
+      expect(b.snapshot()).toMatchObject({ state: 'metrics-only', failureRate: 100, bufferedCalls: 4 });
+      await expect(ok(b)).resolves.toBe('ok');
+    });
+
+    it('is not left by a remote automatic open or close, only by a remote reset or operator state', () => {
+      const b = breaker();
+      b.disable();
+      expect(b.applyRemote('open', 1_000)).toBe(false);
+      expect(b.state).toBe('disabled');
+      expect(b.applyRemote('forced-open')).toBe(true);
+      expect(b.state).toBe('forced-open');
+      expect(b.applyRemote('closed')).toBe(false);
+      expect(b.applyRemote('reset')).toBe(true);
+      expect(b.state).toBe('closed');
+    });
+  });
+
   it('never lets a call admitted before the breaker opened close it', async () => {
     const b = breaker({ windowSize: 2, minimumCalls: 2, halfOpenTrials: 1, halfOpenSuccesses: 1 });
     const stale = deferred();

@@ -22,8 +22,29 @@ const CLOSED = 0;
 const OPEN = 1;
 const HALF_OPEN = 2;
 const SHUTDOWN = 3;
-type State = typeof CLOSED | typeof OPEN | typeof HALF_OPEN | typeof SHUTDOWN;
-const STATE_NAMES: readonly BreakerStateName[] = ['closed', 'open', 'half-open', 'shutdown'];
+/** Operator states (Resilience4j's FORCED_OPEN, DISABLED, METRICS_ONLY): held until reset(). */
+const FORCED_OPEN = 4;
+const DISABLED = 5;
+const METRICS_ONLY = 6;
+type State =
+  | typeof CLOSED
+  | typeof OPEN
+  | typeof HALF_OPEN
+  | typeof SHUTDOWN
+  | typeof FORCED_OPEN
+  | typeof DISABLED
+  | typeof METRICS_ONLY;
+const STATE_NAMES: readonly BreakerStateName[] = [
+  'closed',
+  'open',
+  'half-open',
+  'shutdown',
+  'forced-open',
+  'disabled',
+  'metrics-only',
+];
+/** States another instance may set through shared state. */
+export type RemoteBreakerState = 'open' | 'closed' | 'forced-open' | 'disabled' | 'metrics-only' | 'reset';
 
 /** What every breaker of one module shares: clocks, the timer wheel, the rotation clock, events. */
 export interface BreakerHost {
@@ -180,11 +201,13 @@ export class Breaker {
         if (now < this.openUntil) return this.refuse(now);
         this.transition(HALF_OPEN, 'open-duration-elapsed');
       }
-      if (this.current !== HALF_OPEN || this.trialsAdmitted >= this.config.halfOpenTrials) {
+      const current = this.current;
+      if (current === HALF_OPEN && this.trialsAdmitted < this.config.halfOpenTrials) {
+        this.trialsAdmitted++;
+        trial = true;
+      } else if (current !== DISABLED && current !== METRICS_ONLY) {
         return this.refuse(this.host.clock());
       }
-      this.trialsAdmitted++;
-      trial = true;
     }
     const parent = options === undefined ? undefined : (options.context ?? toContext(options.signal));
     const call = new BreakerCall<T>(
@@ -203,15 +226,47 @@ export class Breaker {
     this.transition(OPEN, 'forced', 'local', durationMs);
   }
 
-  /** Closes and forgets the window, as after a deploy of the fixed dependency. */
+  /** Closes and forgets the window, as after a deploy of the fixed dependency; also ends an operator state. */
   reset(): void {
     this.transition(CLOSED, 'reset');
     this.window.reset();
   }
 
-  /** Applies a transition another instance published; only a remotely caused open is closed remotely. */
-  applyRemote(state: 'open' | 'closed', openForMs?: number): boolean {
+  /** Rejects every call until reset() (Resilience4j's FORCED_OPEN): an operator's switch in an incident. */
+  holdOpen(): void {
+    this.transition(FORCED_OPEN, 'forced');
+  }
+
+  /** Lets every call through and keeps no window (counters still count) until reset() (Resilience4j's DISABLED). */
+  disable(): void {
+    this.transition(DISABLED, 'forced');
+  }
+
+  /** Lets every call through and keeps recording rates and events, but never opens, until reset() (METRICS_ONLY). */
+  metricsOnly(): void {
+    this.transition(METRICS_ONLY, 'forced');
+  }
+
+  /**
+   * Applies a transition another instance published. Only a remotely caused open is closed
+   * remotely; an operator state (set here or remotely) is left only by an operator state or a reset.
+   */
+  applyRemote(state: RemoteBreakerState, openForMs?: number): boolean {
     this.refresh();
+    const operated = this.current === FORCED_OPEN || this.current === DISABLED || this.current === METRICS_ONLY;
+    if (state === 'reset') {
+      if (this.current === CLOSED) return false;
+      this.transition(CLOSED, 'remote', 'remote');
+      this.window.reset();
+      return true;
+    }
+    if (state === 'forced-open' || state === 'disabled' || state === 'metrics-only') {
+      const to = state === 'forced-open' ? FORCED_OPEN : state === 'disabled' ? DISABLED : METRICS_ONLY;
+      if (this.current === to) return false;
+      this.transition(to, 'remote', 'remote');
+      return true;
+    }
+    if (operated) return false;
     if (state === 'open' && this.current !== OPEN) {
       this.transition(OPEN, 'remote', 'remote', openForMs);
       return true;
@@ -307,7 +362,11 @@ export class Breaker {
   }
 
   private closedOutcome(failure: boolean, slow: boolean, now: number): void {
-    if (this.current !== CLOSED) return;
+    if (this.current !== CLOSED) {
+      // Metrics-only keeps the rates current (snapshot, metrics) without ever opening.
+      if (this.current === METRICS_ONLY) this.window.record(failure, slow, now);
+      return;
+    }
     const w = this.window;
     w.record(failure, slow, now);
     if (w.calls < this.minimumCalls) return;
@@ -348,9 +407,9 @@ export class Breaker {
   private refuse(now: number): Promise<never> {
     this.stats.shortCircuited++;
     const state = this.current;
-    return Promise.reject(
-      BreakerOpenError.create(this.name, this.key, STATE_NAMES[state]!, state === OPEN ? this.openUntil - now : 0),
-    );
+    // Held open by an operator: no end is known; the open duration is the hint a client gets.
+    const retryAfterMs = state === OPEN ? this.openUntil - now : state === FORCED_OPEN ? this.config.openDurationMs : 0;
+    return Promise.reject(BreakerOpenError.create(this.name, this.key, STATE_NAMES[state]!, retryAfterMs));
   }
 
   private transition(to: State, reason: TransitionReason, origin: 'local' | 'remote' = 'local', openForMs?: number) {
@@ -377,6 +436,12 @@ export class Breaker {
       this.stats.opened(Date.now());
       engine.options.resetTimeout = openFor;
       engine.open();
+    } else if (to === FORCED_OPEN || to === DISABLED || to === METRICS_ONLY) {
+      if (to === FORCED_OPEN) this.stats.opened(Date.now());
+      // Leaving DISABLED or an automatic state: start the rates afresh. The engine stays closed
+      // (its reset timer cleared): we refuse forced-open calls before they reach it.
+      if (to !== METRICS_ONLY || from !== CLOSED) w.reset();
+      engine.close();
     } else {
       if (to === HALF_OPEN) this.stats.halfOpens++;
       else {

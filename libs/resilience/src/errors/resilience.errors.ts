@@ -29,7 +29,12 @@ function defineStackless(type: { prototype: object; name: string }): void {
   });
 }
 
-export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'shutdown';
+/**
+ * `forced-open`, `disabled` and `metrics-only` are Resilience4j's operator states: held until
+ * `reset()` (or another operator state), never left by the breaker on its own.
+ */
+export type BreakerStateName =
+  'closed' | 'open' | 'half-open' | 'shutdown' | 'forced-open' | 'disabled' | 'metrics-only';
 
 /** A call refused by a breaker: open, or half-open with every trial slot taken. */
 export class BreakerOpenError extends BallastError {
@@ -48,7 +53,9 @@ export class BreakerOpenError extends BallastError {
         ? `Circuit breaker "${label}" is half-open and all its trial calls are taken`
         : state === 'shutdown'
           ? `Circuit breaker "${label}" is shut down`
-          : `Circuit breaker "${label}" is open; trial calls in ${Math.ceil(retryAfterMs)} ms`;
+          : state === 'forced-open'
+            ? `Circuit breaker "${label}" is held open (forced-open) until it is reset`
+            : `Circuit breaker "${label}" is open; trial calls in ${Math.ceil(retryAfterMs)} ms`;
     return withoutStack(BreakerOpenError, message, { breaker, key, state, retryAfterMs: Math.ceil(retryAfterMs) });
   }
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { RedactingLogger } from '@ballast/core';
 import { Redis, type RedisOptions } from 'ioredis';
 
-import type { Breaker } from '../breaker/breaker.js';
+import type { Breaker, RemoteBreakerState } from '../breaker/breaker.js';
 import type { BreakerStateEvent } from '../resilience.events.js';
 import type { ResilienceOptions } from '../resilience.options.js';
 import type { ResilienceRuntime } from '../resilience.runtime.js';
@@ -14,7 +14,8 @@ export interface SharedStateMessage {
   readonly v: 1;
   readonly instance: string;
   readonly breaker: string;
-  readonly state: 'open' | 'closed';
+  /** `reset` ends an operator state too; `forced-open`, `disabled`, `metrics-only` are operator states. */
+  readonly state: RemoteBreakerState;
   /** For `open`: how long the sender will keep it open. */
   readonly openForMs?: number;
   /** Sender's epoch ms, to take the transit time off `openForMs`. */
@@ -30,6 +31,7 @@ export class SharedStateStats {
 }
 
 const CONNECT_TIMEOUT_MS = 2_000;
+const REMOTE_STATES = new Set<string>(['open', 'closed', 'forced-open', 'disabled', 'metrics-only', 'reset']);
 
 function isMessage(value: unknown): value is SharedStateMessage {
   const m = value as SharedStateMessage;
@@ -41,7 +43,7 @@ function isMessage(value: unknown): value is SharedStateMessage {
     typeof m.breaker === 'string' &&
     // Same rule as breaker names elsewhere: a message cannot create breakers with arbitrary names.
     /^[\w.:/@-]{1,200}$/.test(m.breaker) &&
-    (m.state === 'open' || m.state === 'closed') &&
+    REMOTE_STATES.has(m.state) &&
     typeof m.at === 'number' &&
     (m.openForMs === undefined || (typeof m.openForMs === 'number' && m.openForMs >= 0))
   );
@@ -154,14 +156,16 @@ export class SharedBreakerState {
 
   private publish(breaker: Breaker, event: BreakerStateEvent): void {
     if (event.origin !== 'local' || breaker.key !== undefined || !breaker.config.shareState) return;
-    if (event.to !== 'open' && event.to !== 'closed') return; // half-open is each instance's own business
+    // half-open and shutdown are each instance's own business.
+    if (event.to === 'half-open' || event.to === 'shutdown') return;
     const publisher = this.publisher;
     if (publisher === undefined) return;
+    const state: RemoteBreakerState = event.to === 'closed' && event.reason === 'reset' ? 'reset' : event.to;
     const message: SharedStateMessage = {
       v: 1,
       instance: this.instanceId,
       breaker: breaker.name,
-      state: event.to,
+      state,
       ...(event.openForMs === undefined ? {} : { openForMs: event.openForMs }),
       at: Date.now(),
     };
@@ -171,6 +175,9 @@ export class SharedBreakerState {
     // An open key always expires: one left by an instance that died must not hold others open.
     if (event.to === 'open' && event.openForMs !== undefined) {
       batch.set(key, raw, 'PX', Math.max(1, Math.ceil(event.openForMs)));
+    } else if (state === 'forced-open' || state === 'disabled' || state === 'metrics-only') {
+      // An operator state holds until a reset deletes it: an instance that starts later follows it too.
+      batch.set(key, raw);
     } else {
       batch.del(key);
     }
