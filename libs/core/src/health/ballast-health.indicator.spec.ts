@@ -17,6 +17,18 @@ describe('BallastHealthIndicator', () => {
     expect(typeof result.db.responseTimeMs).toBe('number');
   });
 
+  it('reports a detail under a key Terminus reserves as <key>Detail instead of failing the check', async () => {
+    const result = await indicator.check('upstream', () =>
+      healthy({ status: 204, responseTime: 12, cachedResponse: true }),
+    );
+    expect(result.upstream).toMatchObject({
+      status: 'up',
+      statusDetail: 204,
+      responseTimeDetail: 12,
+      cachedResponseDetail: true,
+    });
+  });
+
   it('maps degraded to degraded with its reason', async () => {
     const result = await indicator.check('pool', () => degraded('utilisation 95%', { waiting: 4 }));
     expect(result.pool).toMatchObject({ status: 'degraded', reason: 'utilisation 95%', waiting: 4 });

@@ -50,7 +50,7 @@ export class BallastHealthIndicator {
       return critical ? session.down(failure) : session.degraded({ ...failure, critical: false });
     }
     const data = {
-      ...(redact(snapshot.details ?? {}) as Record<string, unknown>),
+      ...withoutReservedKeys(redact(snapshot.details ?? {}) as Record<string, unknown>),
       ...(snapshot.reason ? { reason: redact(snapshot.reason) } : {}),
       responseTimeMs: Math.round((performance.now() - started) * 100) / 100,
     };
@@ -58,4 +58,15 @@ export class BallastHealthIndicator {
     if (snapshot.status === 'degraded') return session.degraded(data);
     return critical ? session.down(data) : session.degraded({ ...data, critical: false });
   }
+}
+
+/** Keys Terminus reserves for itself (a detail under one of them would turn the endpoint into a 500). */
+const RESERVED_KEYS = new Set(['status', 'responseTime', 'cachedResponse']);
+
+/** Details may use any key: a reserved one is reported as `<key>Detail` (`status` -> `statusDetail`). */
+export function withoutReservedKeys(details: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(details).some((key) => RESERVED_KEYS.has(key))) return details;
+  return Object.fromEntries(
+    Object.entries(details).map(([key, value]) => [RESERVED_KEYS.has(key) ? `${key}Detail` : key, value]),
+  );
 }
