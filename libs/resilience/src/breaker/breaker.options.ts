@@ -31,6 +31,12 @@ export const breakerFields = {
       "must be a function (error) => 'failure' | 'ignore' | 'success'",
     )
     .optional(),
+  recordResult: z
+    .custom<(result: unknown) => boolean>(
+      (value) => typeof value === 'function',
+      'must be a function (result) => boolean (true: count as a failure)',
+    )
+    .optional(),
   healthImpact: z.enum(['degraded', 'down', 'none']),
   shareState: z.boolean(),
 };
@@ -117,6 +123,11 @@ export const breakerOptionSpecs = {
     schema: breakerFields.classify,
     description: 'Decides per error instead of recordErrors/ignoreErrors: failure, ignore or success.',
   },
+  recordResult: {
+    schema: breakerFields.recordResult,
+    description:
+      "Counts a call whose result this returns true for as a failure (e.g. an HTTP 503 response that was not thrown); the caller still gets the result. Resilience4j's recordResult.",
+  },
   healthImpact: {
     schema: breakerFields.healthImpact.default('degraded'),
     env: 'RESILIENCE_BREAKER_HEALTH_IMPACT',
@@ -148,6 +159,7 @@ export interface BreakerConfig {
   readonly recordErrors?: readonly ErrorMatcher[];
   readonly ignoreErrors?: readonly ErrorMatcher[];
   readonly classify?: (error: unknown) => BreakerClassification;
+  readonly recordResult?: (result: unknown) => boolean;
   readonly healthImpact: HealthImpact;
   readonly shareState: boolean;
 }

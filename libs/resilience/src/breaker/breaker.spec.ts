@@ -340,6 +340,14 @@ describe('Breaker', () => {
     });
   });
 
+  it('counts a result recordResult rejects as a failure, and still returns it', async () => {
+    const b = breaker({ windowSize: 2, minimumCalls: 2, recordResult: (r) => (r as { status: number }).status >= 500 });
+    await expect(b.execute(async () => ({ status: 503 }))).resolves.toEqual({ status: 503 });
+    await expect(b.execute(async () => ({ status: 200 }))).resolves.toEqual({ status: 200 });
+    expect(b.snapshot()).toMatchObject({ failedCalls: 1, bufferedCalls: 2, state: 'open' });
+    expect(b.stats.failures).toBe(1);
+  });
+
   it('never lets a call admitted before the breaker opened close it', async () => {
     const b = breaker({ windowSize: 2, minimumCalls: 2, halfOpenTrials: 1, halfOpenSuccesses: 1 });
     const stale = deferred();

@@ -119,8 +119,10 @@ class BreakerCall<T> extends ProtectedCall<T> implements AdmittedCall {
     return this.run(fn, this.callDeadline, this.startedAt);
   }
 
-  protected override succeeded(): void {
-    this.breaker.recordSuccess(this);
+  protected override succeeded(value: T): void {
+    const recordResult = this.breaker.config.recordResult;
+    if (recordResult !== undefined && recordResult(value)) this.breaker.recordFailure(this, false);
+    else this.breaker.recordSuccess(this);
   }
 
   protected override failed(error: unknown, timedOut: boolean): void {
@@ -332,17 +334,23 @@ export class Breaker {
       this.recordSuccess(call);
       return true;
     }
+    this.recordFailure(call, timedOut || error instanceof TimeoutError);
+    return false;
+  }
+
+  /** @internal A failed call: an error that counts, or a result `recordResult` counts as failed. */
+  recordFailure(call: AdmittedCall, timedOut: boolean): void {
+    const stats = this.stats;
     const now = this.host.clock();
     const duration = now - call.startedAt;
-    if (timedOut || error instanceof TimeoutError) stats.timeouts++;
+    if (timedOut) stats.timeouts++;
     else stats.failures++;
     stats.observe(duration);
     const slow = duration >= this.config.slowCallDurationMs;
     if (slow) stats.slowCalls++;
-    if (call.generation !== this.generation) return false;
+    if (call.generation !== this.generation) return;
     if (call.trial) this.trialOutcome(true, slow);
     else this.closedOutcome(true, slow, now);
-    return false;
   }
 
   /** @internal A call whose outcome counts neither way. */
