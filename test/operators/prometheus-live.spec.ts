@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { DATABASE_URL } from '../support/services.js';
 import { startDemo, type RunningProcess } from './demo-process.js';
 import { startPrometheus, type PrometheusAlert, type RunningPrometheus } from './prometheus-process.js';
+import { root } from './rule-files.js';
 
 const SCRAPE_SECONDS = 1;
 const BREAKER_OPEN_FOR_SECONDS = 30; // the shipped `for:` of BallastBreakerOpen
@@ -57,6 +60,21 @@ describe('Prometheus scraping the demo, with the shipped rules', () => {
       await sleep(1_000);
     }
     expect(seen.map((a) => `${a.labels.alertname} ${a.state} ${JSON.stringify(a.labels)}`)).toEqual([]);
+  }, 30_000);
+
+  it('evaluates every query of the Grafana dashboard without an error', async () => {
+    const dashboard = JSON.parse(readFileSync(`${root}deploy/grafana/ballast-dashboard.json`, 'utf8')) as {
+      panels: { title: string; targets?: { expr: string }[] }[];
+    };
+    const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+    expect(exprs.length).toBeGreaterThan(30);
+    const failures: string[] = [];
+    for (const { panel, expr } of exprs) {
+      // What Grafana substitutes: the variables set to "All" (.*), the rate interval.
+      const promql = expr.replace(/\$(instance|pool|cache|breaker)\b/g, '.*').replace(/\$__rate_interval/g, '1m');
+      await prometheus.query(promql).catch((error: Error) => failures.push(`${panel}: ${error.message}`));
+    }
+    expect(failures).toEqual([]);
   }, 30_000);
 
   it('fires BallastBreakerOpen within 2 scrape intervals + its for: once the upstream is unavailable', async () => {
