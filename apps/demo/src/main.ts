@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 import {
+  BallastExceptionFilter,
   enableAdmissionControl,
   enableGracefulShutdown,
   listenWithServerSettings,
@@ -16,6 +17,8 @@ async function bootstrap(): Promise<void> {
   const logger = new RedactingLogger('Demo');
   const { port, host } = demoOptions.parse(demoOptions.fromEnv(processEnv));
   const app = await NestFactory.create(AppModule);
+  // Pool exhausted/unavailable, breaker open, bulkhead full -> 503 + Retry-After; timeouts -> 504.
+  app.useGlobalFilters(new BallastExceptionFilter(app.getHttpAdapter()));
   // Sheds with 503 + Retry-After past an adaptive concurrency limit, before requests queue on a pool.
   enableAdmissionControl(app);
   // Instead of app.enableShutdownHooks(): readiness 503 at once, bounded drain, then app.close(), exit 0.

@@ -4,6 +4,7 @@ export { coreOptions, type BallastCoreModuleOptions, type BallastCoreOptions } f
 
 export { BallastError, BallastOptionsError } from './errors/ballast.error.js';
 export { HTTP_MEANING, httpMeaningOf, type HasHttpMeaning, type HttpMeaning } from './errors/http-meaning.js';
+export { BallastExceptionFilter, resolveHttpMeaning, retryAfterSeconds } from './errors/ballast-exception.filter.js';
 
 export {
   coerceEnvValue,

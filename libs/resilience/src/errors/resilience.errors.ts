@@ -1,4 +1,4 @@
-import { BallastError } from '@ballast/core';
+import { BallastError, HTTP_MEANING, type HasHttpMeaning, type HttpMeaning } from '@ballast/core';
 
 /**
  * Errors raised on the fast paths (an open breaker, a full bulkhead, a timeout) are built without a
@@ -36,8 +36,11 @@ function defineStackless(type: { prototype: object; name: string }): void {
 export type BreakerStateName =
   'closed' | 'open' | 'half-open' | 'shutdown' | 'forced-open' | 'disabled' | 'metrics-only';
 
-/** A call refused by a breaker: open, or half-open with every trial slot taken. */
-export class BreakerOpenError extends BallastError {
+/**
+ * A call refused by a breaker: open, or half-open with every trial slot taken. HTTP: 503
+ * `breaker_open`, `Retry-After` the time left until trial calls (1 s when half-open).
+ */
+export class BreakerOpenError extends BallastError implements HasHttpMeaning {
   declare readonly details: Readonly<{
     breaker: string;
     key?: string;
@@ -58,11 +61,20 @@ export class BreakerOpenError extends BallastError {
             : `Circuit breaker "${label}" is open; trial calls in ${Math.ceil(retryAfterMs)} ms`;
     return withoutStack(BreakerOpenError, message, { breaker, key, state, retryAfterMs: Math.ceil(retryAfterMs) });
   }
+
+  [HTTP_MEANING](): HttpMeaning {
+    return {
+      status: 503,
+      code: 'breaker_open',
+      dependency: `breaker:${this.details.breaker}`,
+      retryAfterMs: this.details.state === 'shutdown' ? undefined : Math.max(1_000, this.details.retryAfterMs),
+    };
+  }
 }
 defineStackless(BreakerOpenError);
 
-/** A call that ran past its deadline. Its own `AbortSignal` was aborted with this error. */
-export class TimeoutError extends BallastError {
+/** A call that ran past its deadline. Its own `AbortSignal` was aborted with this error. HTTP: 504 `timeout`. */
+export class TimeoutError extends BallastError implements HasHttpMeaning {
   declare readonly details: Readonly<{ timeoutMs: number; policy?: string }>;
   /** Node-style code, so code that checks `code === 'ETIMEDOUT'` treats it as a timeout. */
   declare readonly code: 'ETIMEDOUT';
@@ -76,13 +88,24 @@ export class TimeoutError extends BallastError {
     (error as { code: string }).code = 'ETIMEDOUT';
     return error;
   }
+
+  [HTTP_MEANING](): HttpMeaning {
+    return {
+      status: 504,
+      code: 'timeout',
+      dependency: this.details.policy ? `timeout:${this.details.policy}` : 'timeout',
+    };
+  }
 }
 defineStackless(TimeoutError);
 
 export type BulkheadRejectionReason = 'queue-full' | 'queue-timeout' | 'shutdown';
 
-/** A call the bulkhead turned away, with the numbers that made it do so. */
-export class BulkheadRejectedError extends BallastError {
+/**
+ * A call the bulkhead turned away, with the numbers that made it do so. HTTP: 503 `bulkhead_full`
+ * (`Retry-After` 1 s: a slot frees as soon as a call ends).
+ */
+export class BulkheadRejectedError extends BallastError implements HasHttpMeaning {
   declare readonly details: Readonly<{
     bulkhead: string;
     reason: BulkheadRejectionReason;
@@ -103,6 +126,15 @@ export class BulkheadRejectedError extends BallastError {
           ? `waited ${details.waitedMs ?? details.queueTimeoutMs} ms in the queue without a free slot (${active}/${maxConcurrent} running)`
           : 'the bulkhead is shut down';
     return withoutStack(BulkheadRejectedError, `Bulkhead "${bulkhead}" rejected the call: ${why}`, details);
+  }
+
+  [HTTP_MEANING](): HttpMeaning {
+    return {
+      status: 503,
+      code: 'bulkhead_full',
+      dependency: `bulkhead:${this.details.bulkhead}`,
+      retryAfterMs: this.details.reason === 'shutdown' ? undefined : 1_000,
+    };
   }
 }
 defineStackless(BulkheadRejectedError);
