@@ -10,6 +10,8 @@ export {
   ResourceTracker,
   formatDuration,
   type LeakListener,
+  type OwnerSource,
+  type RecordFinder,
   type ResourceTrackerConfig,
   type TrackedHandle,
 } from './resource-tracker.js';
@@ -26,6 +28,8 @@ export type {
   TrackOptions,
 } from './interfaces/tracked-resource.interface.js';
 export { AuditTrail } from './audit-trail.js';
+export { DEFAULT_LEARNING, LearnedLifetimes, type LearnConfig, type Lifetimes } from './learned-lifetimes.js';
+export { summarizeLeaks, type LeakSummary } from './leak-summary.js';
 export { captureCreationStack, creationSite } from './creation-stack.js';
 export {
   ResourceScope,
@@ -50,7 +54,11 @@ export { ExhaustionForecaster } from './exhaustion-forecaster.js';
 
 export { AsyncResourceRecorder } from './signals/async-hook.recorder.js';
 export { childProcessSignal } from './signals/child-process.signal.js';
+export { dgramSignal } from './signals/dgram.signal.js';
 export { fileHandleSignal } from './signals/file-handle.signal.js';
+export { fsWatcherSignal } from './signals/fs-watcher.signal.js';
+export { immediateChainSignal } from './signals/immediate-chain.signal.js';
+export { listenerGrowthSignal } from './signals/listener-growth.signal.js';
 export { socketSignal } from './signals/socket.signal.js';
 export { timerSignal } from './signals/timer.signal.js';
 export { workerSignal } from './signals/worker.signal.js';

@@ -21,7 +21,11 @@ import { ExhaustionForecaster } from './exhaustion-forecaster.js';
 import type { ResourceTracker } from './resource-tracker.js';
 import { AsyncResourceRecorder } from './signals/async-hook.recorder.js';
 import { childProcessSignal } from './signals/child-process.signal.js';
+import { dgramSignal } from './signals/dgram.signal.js';
 import { fileHandleSignal } from './signals/file-handle.signal.js';
+import { fsWatcherSignal } from './signals/fs-watcher.signal.js';
+import { immediateChainSignal } from './signals/immediate-chain.signal.js';
+import { listenerGrowthSignal } from './signals/listener-growth.signal.js';
 import {
   heapLimitBytes,
   openFileLimit,
@@ -101,6 +105,11 @@ export class ResourceTrackerService implements OnModuleInit, OnApplicationShutdo
     if (this.options.signals.childProcesses) signals.push(childProcessSignal);
     if (this.options.signals.workers) signals.push(workerSignal);
     if (this.options.signals.timersAboveMs > 0) signals.push(timerSignal(this.options.signals.timersAboveMs));
+    if (this.options.signals.fsWatchers) signals.push(fsWatcherSignal);
+    if (this.options.signals.dgram) signals.push(dgramSignal);
+    const { immediateChainHops, listenersAbove } = this.options.signals;
+    if (immediateChainHops > 0) signals.push(immediateChainSignal(immediateChainHops));
+    if (listenersAbove > 0) signals.push(listenerGrowthSignal(listenersAbove));
     for (const signal of signals) this.stops.push(signal.start(this.tracker));
     if (this.options.level === 'debug') {
       this.recorder = new AsyncResourceRecorder();

@@ -12,14 +12,37 @@ import type {
   TrackedResourceView,
   TrackOptions,
 } from './interfaces/tracked-resource.interface.js';
+import { DEFAULT_LEARNING, LearnedLifetimes, type LearnConfig } from './learned-lifetimes.js';
+import { summarizeLeaks, type LeakSummary } from './leak-summary.js';
 import { TrackedRecord, type RecordKeeper, type TrackedHandle, type TypeCount } from './tracked-record.js';
 
 export type { TrackedHandle } from './tracked-record.js';
 
+/**
+ * Where owners come from besides `runAs`: the app's own AsyncLocalStorage (its store a string, or
+ * an object with a string `owner`), or any function returning the current owner.
+ */
+export type OwnerSource = AsyncLocalStorage<unknown> | (() => string | undefined);
+
+/** A signal's way to find the record of a resource it tracks without the tracker's index (an fd number, a FileHandle). */
+export type RecordFinder = (resource: unknown) => TrackedHandle | undefined;
+
 export interface ResourceTrackerConfig {
-  /** Held longer than this (ms) without a more specific limit: reported as a leak. */
-  readonly defaultMaxLifetimeMs: number;
+  /**
+   * Held longer than this (ms) without a more specific limit: reported as a leak. Unset: only
+   * explicit limits and learned lifetimes report held-too-long.
+   */
+  readonly defaultMaxLifetimeMs?: number;
   readonly limits?: readonly LifetimeLimit[];
+  /** Learn each (type, owner)'s normal lifetime and report outliers; `false` turns it off. */
+  readonly learn?: Partial<LearnConfig> | false;
+  /** The owner of what is created outside `runAs`/`runAsAsync`. */
+  readonly owner?: OwnerSource;
+  /**
+   * A record holds its resource this long (ms), then only weakly, so an object dropped unclosed is
+   * reported when the GC collects it, without waiting for a scan; 0: only scans hand over.
+   */
+  readonly weakAfterMs?: number;
   readonly stackSampling?: StackSampling;
   readonly auditTrailSize?: number;
   /** Types to record; anything else gets a no-op handle. Empty or absent: every type. */
@@ -92,6 +115,13 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
   private nextSeq = 0;
   private owner?: string;
   private context?: AsyncLocalStorage<string>;
+  private readonly ownerOf?: () => string | undefined;
+  private readonly learning?: LearnConfig;
+  private readonly finders: RecordFinder[] = [];
+  /** Collectable records not yet handed to the FinalizationRegistry, and the timer that will. */
+  private pending: TrackedRecord[] = [];
+  private handOffTimer?: NodeJS.Timeout;
+  private readonly weakAfterMs: number;
   private leakTotal = 0;
   private retractionTotal = 0;
   private collectedSinceScan = 0;
@@ -103,11 +133,14 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     this.limits = [...(config.limits ?? [])];
     this.now = config.now ?? Date.now;
     this.finalizer = new FinalizationRegistry((record) => this.onCollected(record));
+    this.learning = config.learn === false ? undefined : { ...DEFAULT_LEARNING, ...config.learn };
+    this.ownerOf = ownerResolver(config.owner);
+    this.weakAfterMs = config.weakAfterMs ?? 1_000;
   }
 
   /** The owner resources get when created inside `runAs` or `runAsAsync` (signals read it at creation). */
   get currentOwner(): string | undefined {
-    return this.owner ?? this.context?.getStore();
+    return this.owner ?? this.context?.getStore() ?? this.ownerOf?.();
   }
 
   /**
@@ -154,7 +187,7 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
   }
 
   private add(resource: object, info: TrackOptions, observe: boolean): TrackedHandle {
-    const known = this.observed.get(resource);
+    const known = this.observed.get(resource) ?? (this.finders.length ? this.findBySignals(resource) : undefined);
     if (known?.state === 'open') return this.refine(known, info);
     if (this.types && !this.types.has(info.type)) return NOOP_HANDLE;
     const record = this.record(resource, info);
@@ -206,15 +239,48 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     // Held until the next scan gives it to the FinalizationRegistry: most resources are released
     // before then, and never pay for a registration there (a weak cell, and scavenges that must
     // visit it) nor for the unregistration.
-    if (collectable) record.held = resource;
+    if (collectable) {
+      record.held = resource;
+      if (this.weakAfterMs > 0) this.pend(record);
+    }
     this.audit.record('create', record, now);
     return record;
+  }
+
+  /** Queues a record for the hand-over to the FinalizationRegistry `weakAfterMs` from now. */
+  private pend(record: TrackedRecord): void {
+    this.pending.push(record);
+    if (this.handOffTimer) return;
+    this.handOffTimer = setTimeout(() => {
+      this.handOffTimer = undefined;
+      this.handOff();
+    }, this.weakAfterMs);
+    this.handOffTimer.unref();
+  }
+
+  /** Holds what is still open only weakly from now on: a collection without close is then reported. */
+  private handOff(): void {
+    const pending = this.pending;
+    this.pending = [];
+    for (const record of pending) this.weaken(record);
+  }
+
+  private weaken(record: TrackedRecord): void {
+    if (record.held && record.state === 'open') {
+      this.finalizer.register(record.held, record, record);
+      record.held = undefined;
+    }
   }
 
   private countOf(type: string): TypeCount {
     let count = this.counts.get(type);
     if (!count) {
-      count = { open: 0, stackWindowStart: Number.NEGATIVE_INFINITY, stacksInWindow: 0 };
+      count = {
+        open: 0,
+        stackWindowStart: Number.NEGATIVE_INFINITY,
+        stacksInWindow: 0,
+        lifetimes: new LearnedLifetimes(),
+      };
       this.counts.set(type, count);
     }
     return count;
@@ -247,6 +313,7 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     if (record.held) record.held = undefined;
     else if (record.collectable) this.finalizer.unregister(record);
     const now = this.now();
+    if (!record.longLived && this.learning) record.counter.lifetimes.observe(record.owner, now - record.createdAt);
     this.audit.record('release', record, now);
     if (record.parts) for (const part of record.parts) part.release();
     if (record.leakReportedAt !== undefined) this.retract(record, now);
@@ -280,16 +347,63 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     for (const listener of this.listeners) listener.onRetract?.(retraction);
   }
 
-  /** Marks a resource (by handle or id) as expected to live as long as the app. */
-  declareLongLived(handleOrId: ResourceHandle | string): void {
-    if (handleOrId instanceof TrackedRecord) {
-      handleOrId.declareLongLived();
-      return;
+  /**
+   * Marks a resource as expected to live as long as the app: its handle, its id, or the resource
+   * itself (an fd number, a FileHandle, a socket, a timer or its numeric id, a child process, a
+   * worker, a watcher, an emitter, a registered object). Never creates a record; returns whether
+   * one was found (a leak reported earlier is retracted).
+   */
+  declareLongLived(target: ResourceHandle | string | number | object): boolean {
+    const record = this.recordOf(target);
+    if (!record || record.state !== 'open') return false;
+    record.declareLongLived();
+    if (record.leakReportedAt !== undefined) {
+      record.leakReportedAt = undefined;
+      this.retract(record, this.now());
     }
-    const id = typeof handleOrId === 'string' ? handleOrId : handleOrId.id;
-    for (let record = this.oldest; record; record = record.next) {
-      if (record.id === id) record.declareLongLived();
+    return true;
+  }
+
+  /** The open record of a resource (as `declareLongLived` accepts it), or undefined. */
+  find(target: ResourceHandle | string | number | object): TrackedHandle | undefined {
+    const record = this.recordOf(target);
+    return record?.state === 'open' ? record : undefined;
+  }
+
+  /** How a signal makes its resources findable by `find`/`declareLongLived`; returns the undo. */
+  addFinder(finder: RecordFinder): () => void {
+    this.finders.push(finder);
+    return () => {
+      const index = this.finders.indexOf(finder);
+      if (index >= 0) this.finders.splice(index, 1);
+    };
+  }
+
+  private recordOf(target: ResourceHandle | string | number | object): TrackedRecord | undefined {
+    if (target instanceof TrackedRecord) return target;
+    if (typeof target === 'string') {
+      for (let record = this.oldest; record; record = record.next) if (record.id === target) return record;
+      return undefined;
     }
+    if (typeof target === 'object') {
+      const observed = this.observed.get(target);
+      if (observed) return observed;
+    }
+    const found = this.findBySignals(target);
+    if (found) return found;
+    if (typeof target !== 'object' || target === null) return undefined;
+    // A registered object no index knows: by what the record still holds, else by its handle's id.
+    for (let record = this.oldest; record; record = record.next) if (record.held === target) return record;
+    const id = (target as { id?: unknown }).id;
+    return typeof id === 'string' ? this.recordOf(id) : undefined;
+  }
+
+  private findBySignals(resource: unknown): TrackedRecord | undefined {
+    for (const finder of this.finders) {
+      const found = finder(resource);
+      if (found instanceof TrackedRecord && found.state === 'open') return found;
+    }
+    return undefined;
   }
 
   /** Adds a lifetime limit; the most specific one wins (owner+type, then owner, then type). */
@@ -316,11 +430,9 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     // Collected records were reported by the FinalizationRegistry as the GC found them.
     const collected = this.collectedSinceScan;
     this.collectedSinceScan = 0;
+    this.pending = [];
     for (let record = this.oldest; record; record = record.next) {
-      if (record.held) {
-        this.finalizer.register(record.held, record, record);
-        record.held = undefined;
-      }
+      if (record.held) this.weaken(record);
       if (record.longLived || record.leakReportedAt !== undefined) continue;
       if (now - record.createdAt > this.limitFor(record)) {
         record.leakReportedAt = now;
@@ -347,7 +459,15 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     return [...this.collected, ...out].sort((a, b) => b.ageMs - a.ageMs);
   }
 
-  /** Every open resource, oldest first (optionally one owner's or one type's). */
+  /** Leaks grouped by owner and type, with counts, rate and the oldest creation stack. */
+  leakSummary(query: LeakQuery = {}): LeakSummary[] {
+    return summarizeLeaks(this.detectLeaks(query));
+  }
+
+  /**
+   * Every open resource, oldest first (optionally one owner's or one type's): how to find what to
+   * pass to `declareLongLived` when the resource itself is out of reach (its `id`).
+   */
   list(filter: { owner?: string; type?: string } = {}): TrackedResourceView[] {
     const now = this.now();
     const out: TrackedResourceView[] = [];
@@ -423,7 +543,11 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
         bestRank = rank;
       }
     }
-    return best?.maxLifetimeMs ?? this.config.defaultMaxLifetimeMs;
+    if (best) return best.maxLifetimeMs;
+    // No explicit limit: the lower of the global limit and what this type and owner normally live.
+    const global = this.config.defaultMaxLifetimeMs ?? Number.POSITIVE_INFINITY;
+    const learned = this.learning && record.counter.lifetimes.limit(record.owner, this.learning);
+    return learned !== undefined && learned < global ? learned : global;
   }
 
   private leakOf(record: TrackedRecord, reason: ResourceLeak['reason'], now: number): ResourceLeak {
@@ -438,6 +562,16 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
       details: redactedDetails(record),
     };
   }
+}
+
+function ownerResolver(source: OwnerSource | undefined): (() => string | undefined) | undefined {
+  if (!source || typeof source === 'function') return source;
+  return () => {
+    const store = source.getStore();
+    if (typeof store === 'string') return store;
+    const owner = (store as { owner?: unknown } | undefined)?.owner;
+    return typeof owner === 'string' ? owner : undefined;
+  };
 }
 
 export function formatDuration(ms: number): string {

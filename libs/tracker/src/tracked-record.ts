@@ -2,6 +2,7 @@ import type { ResourceHandle } from '@ballast/core';
 
 import type { StackBudget } from './creation-stack.js';
 import type { ResourceState } from './interfaces/tracked-resource.interface.js';
+import type { LearnedLifetimes } from './learned-lifetimes.js';
 
 /** The tracker's handle: disposable, so `using handle = tracker.register(...)` releases it. */
 export interface TrackedHandle extends ResourceHandle, Disposable {
@@ -10,9 +11,10 @@ export interface TrackedHandle extends ResourceHandle, Disposable {
   declareLongLived(): void;
 }
 
-/** Per type: how many are open (a record holds its counter, so release needs no lookup). */
+/** Per type: how many are open and how long they lived (a record holds its counter, so release needs no lookup). */
 export interface TypeCount extends StackBudget {
   open: number;
+  readonly lifetimes: LearnedLifetimes;
 }
 
 /** What a record calls back into. */

@@ -13,12 +13,6 @@ import {
 } from './tracker.module-definition.js';
 import { trackerOptions, type ResourceTrackerModuleOptions, type ResourceTrackerOptions } from './tracker.options.js';
 
-/** Sockets and intervals live long by nature; they get generous limits unless the app sets its own. */
-const BUILT_IN_LIMITS = [
-  { type: 'socket', maxLifetimeMs: 60 * 60_000 },
-  { type: 'interval', maxLifetimeMs: 24 * 60 * 60_000 },
-];
-
 /**
  * Built while providers are created, before any module's onModuleInit opens anything, and
  * installed into core's registry holder so pools and caches register into it whatever the import order.
@@ -26,7 +20,10 @@ const BUILT_IN_LIMITS = [
 function createTracker(options: ResourceTrackerOptions, holder: ResourceRegistryHolder): ResourceTracker {
   const tracker = new ResourceTracker({
     defaultMaxLifetimeMs: options.leaks.maxLifetimeMs,
-    limits: [...options.leaks.limits, ...BUILT_IN_LIMITS],
+    limits: options.leaks.limits,
+    learn: options.leaks.learn.enabled && options.leaks.learn,
+    weakAfterMs: options.leaks.weakAfterMs,
+    owner: options.owner,
     stackSampling: options.stacks.sampling,
     auditTrailSize: options.audit.size,
     types: options.types,

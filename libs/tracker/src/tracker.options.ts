@@ -1,5 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import { defineOptions } from '@ballast/core';
 import { z } from 'zod';
+
+import type { OwnerSource } from './resource-tracker.js';
+
+const ownerSchema = z.custom<OwnerSource>(
+  (value) => typeof value === 'function' || value instanceof AsyncLocalStorage,
+  'must be an AsyncLocalStorage (its store a string or an object with a string "owner") or a function returning the owner',
+);
 
 const limitSchema = z.strictObject({
   owner: z.string().min(1).optional(),
@@ -29,6 +38,11 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
     description:
       'off: nothing recorded (core no-op); default: cheap signals only; debug: also an async_hooks record of every async resource (costly, for hunting a leak).',
   },
+  owner: {
+    schema: ownerSchema.optional(),
+    description:
+      "Where owners come from without runAs: the app's own AsyncLocalStorage (store a string or { owner }) or a function; read when a resource is created.",
+  },
   types: {
     schema: z.array(z.string().min(1)).default([]),
     env: 'BALLAST_TRACKER_TYPES',
@@ -36,14 +50,44 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
   },
   leaks: {
     maxLifetimeMs: {
-      schema: z.number().int().min(1).default(300_000),
+      schema: z.number().int().min(1).optional(),
       env: 'BALLAST_TRACKER_MAX_LIFETIME_MS',
-      description: 'A resource held longer than this without a more specific limit is reported as a leak.',
+      description:
+        'Global limit for every type without an explicit one: held longer is a leak (the lower of it and the learned limit applies); unset: learned limits only.',
     },
     limits: {
       schema: z.array(limitSchema).default([]),
       description:
-        'Lifetime limits per owner, per type, or per owner and type ({ owner?, type?, maxLifetimeMs }); the most specific wins.',
+        'Lifetime limits per owner, per type, or per owner and type ({ owner?, type?, maxLifetimeMs }); the most specific wins over the global and learned limits.',
+    },
+    learn: {
+      enabled: {
+        schema: z.boolean().default(true),
+        env: 'BALLAST_TRACKER_LEARN',
+        description:
+          "Learn each type's (and owner's) normal lifetime from its releases and report resources held far longer.",
+      },
+      factor: {
+        schema: z.number().min(1).max(1_000).default(10),
+        env: 'BALLAST_TRACKER_LEARN_FACTOR',
+        description: 'A resource held longer than this many times the longest lifetime seen is reported.',
+      },
+      minMs: {
+        schema: z.number().int().min(1).default(60_000),
+        env: 'BALLAST_TRACKER_LEARN_MIN_MS',
+        description: 'A learned limit is never below this.',
+      },
+      afterReleases: {
+        schema: z.number().int().min(1).default(2),
+        env: 'BALLAST_TRACKER_LEARN_AFTER',
+        description: 'Releases of a type (or of an owner of it) seen before its learned limit applies.',
+      },
+    },
+    weakAfterMs: {
+      schema: z.number().int().min(0).max(3_600_000).default(1_000),
+      env: 'BALLAST_TRACKER_WEAK_AFTER_MS',
+      description:
+        'A record holds its resource this long, then weakly, so one dropped unclosed is reported when collected without waiting for a scan; 0: at scans only.',
     },
     keepCollected: {
       schema: z.number().int().min(0).max(100_000).default(500),
@@ -88,7 +132,7 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
       schema: z.boolean().default(true),
       env: 'BALLAST_TRACKER_SOCKETS',
       description:
-        'Track sockets through diagnostics_channel: client sockets (net.client.socket, named by their first http or undici request) and accepted connections (net.server.socket, as long-lived server-socket).',
+        'Track sockets: every client socket through net.Socket#connect (net, tls, pg, http, undici, ioredis; named by their first http or undici request) and accepted connections (net.server.socket, as long-lived server-socket).',
     },
     childProcesses: {
       schema: z.boolean().default(true),
@@ -104,6 +148,28 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
       schema: z.number().int().min(0).default(60_000),
       env: 'BALLAST_TRACKER_TIMERS_ABOVE_MS',
       description: 'Track setInterval and setTimeout calls at or above this delay; 0 turns timer tracking off.',
+    },
+    fsWatchers: {
+      schema: z.boolean().default(true),
+      env: 'BALLAST_TRACKER_FS_WATCHERS',
+      description: 'Track fs.watch, fs.watchFile and fs.promises.watch watchers until they are closed.',
+    },
+    dgram: {
+      schema: z.boolean().default(true),
+      env: 'BALLAST_TRACKER_DGRAM',
+      description: 'Track UDP sockets from dgram.createSocket until they close.',
+    },
+    immediateChainHops: {
+      schema: z.number().int().min(0).default(100),
+      env: 'BALLAST_TRACKER_IMMEDIATE_CHAIN_HOPS',
+      description:
+        'Record a setImmediate chain (each callback scheduling the next) once it made this many hops; 0 turns it off.',
+    },
+    listenersAbove: {
+      schema: z.number().int().min(0).default(50),
+      env: 'BALLAST_TRACKER_LISTENERS_ABOVE',
+      description:
+        "Record an EventEmitter's listeners for one event once they reach this count (released below half); 0 turns it off.",
     },
     pollIntervalMs: {
       schema: z.number().int().min(0).max(3_600_000).default(10_000),

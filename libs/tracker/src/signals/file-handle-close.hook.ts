@@ -38,6 +38,13 @@ export class FileHandleCloseHook {
     this.watching += 1;
   }
 
+  /** The record of a FileHandle this hook watches (what `declareLongLived(fileHandle)` finds). */
+  find(resource: unknown): TrackedHandle | undefined {
+    return typeof resource === 'object' && resource !== null
+      ? (resource as Record<symbol, TrackedHandle | undefined>)[this.key]
+      : undefined;
+  }
+
   unhook(): void {
     this.draining = true;
     if (this.watching === 0 || !this.anyOpen()) this.restore();

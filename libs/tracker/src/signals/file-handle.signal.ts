@@ -30,12 +30,12 @@ export const fileHandleSignal: ResourceSignal = {
     // A raw fd is a number: the token stands for it and is held here until close, so raw fds are
     // found by age, never (falsely) as collected.
     const rawFds = new Map<number, { token: object; handle: TrackedHandle }>();
-    const trackFd = (fd: number, path: unknown): void => {
+    const trackFd = (fd: number, path: unknown, owner = tracker.currentOwner): void => {
       rawFds.get(fd)?.handle.release();
       const token = { fd };
       rawFds.set(fd, {
         token,
-        handle: tracker.register(token, { type: 'fd', collectable: false, details: { fd, path: String(path) } }),
+        handle: tracker.register(token, { type: 'fd', owner, collectable: false, details: { fd, path: String(path) } }),
       });
     };
     const releaseFd = (fd: unknown): void => {
@@ -63,8 +63,10 @@ export const fileHandleSignal: ResourceSignal = {
     const open = function open(this: unknown, ...args: unknown[]) {
       const callback = args[args.length - 1];
       if (typeof callback === 'function') {
+        // The owner of the call, not of whatever runs when the callback comes.
+        const owner = tracker.currentOwner;
         args[args.length - 1] = (error: unknown, fd: number) => {
-          if (!error) trackFd(fd, args[0]);
+          if (!error) trackFd(fd, args[0], owner);
           (callback as (error: unknown, fd: number) => void)(error, fd);
         };
       }
@@ -79,6 +81,9 @@ export const fileHandleSignal: ResourceSignal = {
       return (original.close as (...a: unknown[]) => void).call(this, fd, ...rest);
     } as Close;
 
+    const stopFinding = tracker.addFinder((resource) =>
+      typeof resource === 'number' ? rawFds.get(resource)?.handle : closeHook.find(resource),
+    );
     fs.promises.open = promisesOpen;
     fs.openSync = openSync;
     fs.open = open;
@@ -93,6 +98,7 @@ export const fileHandleSignal: ResourceSignal = {
       if (fs.closeSync === closeSync) fs.closeSync = original.closeSync;
       if (fs.close === close) fs.close = original.close;
       syncBuiltinESMExports();
+      stopFinding();
       closeHook.unhook();
       rawFds.clear();
     };

@@ -1,6 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 
 import type { TrackedHandle } from '../resource-tracker.js';
 import type { ResourceSignal } from './signal.interface.js';
@@ -17,9 +17,12 @@ function requestTarget(request: ClientRequest): string {
 }
 
 /**
- * Sockets from diagnostics_channel: one subscriber call per connection, nothing on the data path.
- * - `net.client.socket`: client sockets (net, http, undici, pg, ioredis all go through
- *   `net.connect`), released on the socket's own 'close', so server-ended sockets are not leaks.
+ * Sockets: one call per connection, nothing on the data path.
+ * - `net.Socket.prototype.connect`, wrapped: every client socket however it was made
+ *   (`net.connect`, `new net.Socket().connect()` as pg does, `tls.connect`, http, undici,
+ *   ioredis), as `socket` or `tls-socket`, owned by whoever called connect, released on the
+ *   socket's own 'close', so server-ended sockets are not leaks. (Node 20's `net.client.socket`
+ *   channel is published by `net.connect` only.) A socket that connects again keeps its record.
  * - `net.server.socket`: accepted connections, recorded as long-lived `server-socket`s (a peer
  *   keeping its connection open is not our leak) so they are counted, listed and forecast.
  * - `http.client.request.start` and `undici:client:connected` name what a client socket was opened
@@ -48,10 +51,13 @@ export const socketSignal: ResourceSignal = {
       if (handle) handle.annotate(details);
     };
 
-    const onClientSocket = (message: unknown): void => {
-      const socket = (message as { socket?: Socket }).socket;
-      if (!socket || socket.destroyed) return;
-      const handle = tracker.registerObserved(socket, { type: 'socket', collectable: false });
+    const recorded = new WeakMap<Socket, TrackedHandle>();
+    const onConnect = (socket: Socket): void => {
+      const known = recorded.get(socket);
+      if (socket.destroyed || (known && tracker.find(known))) return;
+      const type = (socket as Socket & { encrypted?: boolean }).encrypted ? 'tls-socket' : 'socket';
+      const handle = tracker.registerObserved(socket, { type, collectable: false });
+      recorded.set(socket, handle);
       socket.once('connect', () => handle.annotate({ remote: remoteOf(socket) }));
       unnamed.set(socket, handle);
       waiting += 1;
@@ -83,8 +89,15 @@ export const socketSignal: ResourceSignal = {
       describe(socket, { origin: `${connectParams?.protocol ?? ''}//${connectParams?.host ?? '?'}` });
     };
 
+    const prototype = net.Socket.prototype as unknown as { connect: (this: Socket, ...args: unknown[]) => Socket };
+    const originalConnect = prototype.connect;
+    const connect = function connect(this: Socket): Socket {
+      onConnect(this);
+      // eslint-disable-next-line prefer-rest-params -- connect's own overloads, passed on untouched
+      return Reflect.apply(originalConnect, this, arguments) as Socket;
+    };
+    prototype.connect = connect;
     const subscriptions: Array<[string, (message: unknown) => void]> = [
-      ['net.client.socket', onClientSocket],
       ['net.server.socket', onServerSocket],
       ['http.client.request.start', onHttpRequest],
       ['undici:client:connected', onUndiciConnected],
@@ -92,6 +105,7 @@ export const socketSignal: ResourceSignal = {
     for (const [channel, listener] of subscriptions) diagnostics.subscribe(channel, listener);
     return () => {
       for (const [channel, listener] of subscriptions) diagnostics.unsubscribe(channel, listener);
+      if (prototype.connect === connect) prototype.connect = originalConnect;
     };
   },
 };

@@ -7,16 +7,31 @@ import type { ResourceSignal } from './signal.interface.js';
 type TimerFunction = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => NodeJS.Timeout;
 type ClearFunction = (timer: NodeJS.Timeout | string | number | undefined) => void;
 
+type TimeoutPrototype = Record<string | symbol, ((this: NodeJS.Timeout, ...args: unknown[]) => unknown) | undefined>;
+
 /**
  * Timers at or above a delay (short ones are too many and too short-lived to matter): both on
  * `globalThis` and on `node:timers`. A timeout is released when it fires or is cleared; an
- * interval when it is cleared. Short timers cost one comparison.
+ * interval when it is cleared: by `clear*(timer)`, `clear*(numericId)` (the id from
+ * `+timer`/`timer[Symbol.toPrimitive]()`), `timer.close()` or `timer[Symbol.dispose]()` (the last
+ * two call Node's internal clear, so the `Timeout` class's own methods are wrapped). Short timers
+ * cost one comparison.
  */
 export function timerSignal(minDelayMs: number): ResourceSignal {
   return {
     name: 'timers',
     start(tracker) {
       const handles = new WeakMap<object, TrackedHandle>();
+      // Tracked timers whose numeric id was read: `clearTimeout(id)` must find them.
+      const byId = new Map<number, NodeJS.Timeout>();
+      const releaseTimer = (timer: NodeJS.Timeout): void => {
+        const handle = handles.get(timer);
+        if (!handle) return;
+        handles.delete(timer);
+        handle.release();
+        if (byId.size) byId.delete(idOf.get(timer) ?? Number.NaN);
+      };
+      const idOf = new WeakMap<object, number>();
       const targets = [globalThis as unknown as Record<string, unknown>, timers as unknown as Record<string, unknown>];
       const saved = targets.map((target) => ({
         target,
@@ -39,24 +54,23 @@ export function timerSignal(minDelayMs: number): ResourceSignal {
             }
             // eslint-disable-next-line prefer-rest-params -- the timer's own arguments, after ms
             const args = Array.prototype.slice.call(arguments, 2) as unknown[];
-            const ref: { handle?: TrackedHandle } = {};
             const run =
               type === 'timeout'
                 ? (...a: unknown[]) => {
-                    ref.handle?.release();
+                    releaseTimer(timer);
                     callback(...a);
                   }
                 : callback;
-            const timer = original[key].call(this, run, ms, ...args);
-            ref.handle = tracker.registerObserved(timer, { type, collectable: false, details: { delayMs: ms } });
-            handles.set(timer, ref.handle);
+            const timer: NodeJS.Timeout = original[key].call(this, run, ms, ...args);
+            handles.set(timer, tracker.registerObserved(timer, { type, collectable: false, details: { delayMs: ms } }));
             return timer;
           };
         const wrapClear = (key: 'clearTimeout' | 'clearInterval'): ClearFunction =>
           function (this: unknown, timer) {
-            if (timer !== null && typeof timer === 'object') {
-              handles.get(timer)?.release();
-              handles.delete(timer);
+            if (timer !== null && typeof timer === 'object') releaseTimer(timer);
+            else if (byId.size && timer !== undefined) {
+              const byNumber = byId.get(Number(timer));
+              if (byNumber) releaseTimer(byNumber);
             }
             original[key].call(this, timer);
           };
@@ -71,9 +85,53 @@ export function timerSignal(minDelayMs: number): ResourceSignal {
           original.target[key] = fn;
         }
       }
+      // The Timeout class itself: close(), [Symbol.dispose]() and the numeric id.
+      const probe = saved[0]!.setTimeout(() => undefined, 1);
+      saved[0]!.clearTimeout(probe);
+      const prototype = Object.getPrototypeOf(probe) as TimeoutPrototype;
+      const methods: Array<[string | symbol, TimeoutPrototype[string]]> = [];
+      const wrapMethod = (
+        key: string | symbol,
+        wrap: (original: NonNullable<TimeoutPrototype[string]>) => TimeoutPrototype[string],
+      ) => {
+        const original = prototype[key];
+        if (typeof original !== 'function') return;
+        const fn = wrap(original);
+        prototype[key] = fn;
+        methods.push([key, fn]);
+        installed.push({ target: prototype as Record<string, unknown>, key: key as string, fn, original });
+      };
+      const releasing = (original: NonNullable<TimeoutPrototype[string]>) =>
+        function (this: NodeJS.Timeout) {
+          releaseTimer(this);
+          // eslint-disable-next-line prefer-rest-params -- passed on untouched
+          return Reflect.apply(original, this, arguments);
+        };
+      wrapMethod('close', releasing);
+      if (Symbol.dispose) wrapMethod(Symbol.dispose, releasing);
+      wrapMethod(
+        Symbol.toPrimitive,
+        (original) =>
+          function (this: NodeJS.Timeout) {
+            // eslint-disable-next-line prefer-rest-params -- passed on untouched
+            const id = Reflect.apply(original, this, arguments) as number;
+            if (handles.has(this)) {
+              byId.set(id, this);
+              idOf.set(this, id);
+            }
+            return id;
+          },
+      );
+      // A timer object is found through the tracker's own index (registerObserved); its id here.
+      const stopFinding = tracker.addFinder((resource) => {
+        const timer = typeof resource === 'number' ? byId.get(resource) : undefined;
+        return timer && handles.get(timer);
+      });
       syncBuiltinESMExports();
       return () => {
+        stopFinding();
         for (const { target, key, fn, original } of installed) if (target[key] === fn) target[key] = original;
+        byId.clear();
         syncBuiltinESMExports();
       };
     },
