@@ -4,6 +4,7 @@ export { ResourceTrackerModule } from './tracker.module.js';
 export { ResourceTrackerService } from './resource-tracker.service.js';
 export { ResourceOwnerInterceptor } from './resource-owner.interceptor.js';
 export { RESOURCE_TRACKER, RESOURCE_TRACKER_OPTIONS } from './tracker.constants.js';
+export { signalsFrom, trackerConfigFrom } from './tracker-config.js';
 export { trackerOptions, type ResourceTrackerModuleOptions, type ResourceTrackerOptions } from './tracker.options.js';
 
 export {

@@ -20,24 +20,15 @@ import type { Forecast } from './exhaustion-forecast.js';
 import { ExhaustionForecaster } from './exhaustion-forecaster.js';
 import type { ResourceTracker } from './resource-tracker.js';
 import { AsyncResourceRecorder } from './signals/async-hook.recorder.js';
-import { childProcessSignal } from './signals/child-process.signal.js';
-import { dgramSignal } from './signals/dgram.signal.js';
-import { fileHandleSignal } from './signals/file-handle.signal.js';
-import { fsWatcherSignal } from './signals/fs-watcher.signal.js';
-import { immediateChainSignal } from './signals/immediate-chain.signal.js';
-import { listenerGrowthSignal } from './signals/listener-growth.signal.js';
 import {
   heapLimitBytes,
   openFileLimit,
   sampleProcessResources,
   type ProcessResourceSample,
 } from './signals/process-poller.js';
-import type { ResourceSignal } from './signals/signal.interface.js';
-import { socketSignal } from './signals/socket.signal.js';
-import { timerSignal } from './signals/timer.signal.js';
-import { workerSignal } from './signals/worker.signal.js';
 import { activeRegistry, setActiveRegistry } from './tracked.js';
 import { RESOURCE_TRACKER, RESOURCE_TRACKER_OPTIONS } from './tracker.constants.js';
+import { signalsFrom } from './tracker-config.js';
 import { trackerHealth } from './tracker.health.js';
 import { TrackerMetrics } from './tracker.metrics.js';
 import type { ResourceTrackerOptions } from './tracker.options.js';
@@ -99,18 +90,7 @@ export class ResourceTrackerService implements OnModuleInit, OnApplicationShutdo
       for (const dependency of dependencies) this.graph.dependsOn(dependent, dependency);
     }
     if (!this.enabled) return;
-    const signals: ResourceSignal[] = [];
-    if (this.options.signals.fileHandles) signals.push(fileHandleSignal);
-    if (this.options.signals.sockets) signals.push(socketSignal);
-    if (this.options.signals.childProcesses) signals.push(childProcessSignal);
-    if (this.options.signals.workers) signals.push(workerSignal);
-    if (this.options.signals.timersAboveMs > 0) signals.push(timerSignal(this.options.signals.timersAboveMs));
-    if (this.options.signals.fsWatchers) signals.push(fsWatcherSignal);
-    if (this.options.signals.dgram) signals.push(dgramSignal);
-    const { immediateChainHops, listenersAbove } = this.options.signals;
-    if (immediateChainHops > 0) signals.push(immediateChainSignal(immediateChainHops));
-    if (listenersAbove > 0) signals.push(listenerGrowthSignal(listenersAbove));
-    for (const signal of signals) this.stops.push(signal.start(this.tracker));
+    for (const signal of signalsFrom(this.options)) this.stops.push(signal.start(this.tracker));
     if (this.options.level === 'debug') {
       this.recorder = new AsyncResourceRecorder();
       this.recorder.start();

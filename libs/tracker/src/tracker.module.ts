@@ -5,6 +5,7 @@ import { ResourceOwnerInterceptor } from './resource-owner.interceptor.js';
 import { ResourceTracker } from './resource-tracker.js';
 import { ResourceTrackerService } from './resource-tracker.service.js';
 import { setActiveRegistry } from './tracked.js';
+import { trackerConfigFrom } from './tracker-config.js';
 import { RESOURCE_TRACKER, RESOURCE_TRACKER_OPTIONS } from './tracker.constants.js';
 import {
   ConfigurableTrackerModule,
@@ -18,17 +19,7 @@ import { trackerOptions, type ResourceTrackerModuleOptions, type ResourceTracker
  * installed into core's registry holder so pools and caches register into it whatever the import order.
  */
 function createTracker(options: ResourceTrackerOptions, holder: ResourceRegistryHolder): ResourceTracker {
-  const tracker = new ResourceTracker({
-    defaultMaxLifetimeMs: options.leaks.maxLifetimeMs,
-    limits: options.leaks.limits,
-    learn: options.leaks.learn.enabled && options.leaks.learn,
-    weakAfterMs: options.leaks.weakAfterMs,
-    owner: options.owner,
-    stackSampling: options.stacks.sampling,
-    auditTrailSize: options.audit.size,
-    types: options.types,
-    keepCollectedLeaks: options.leaks.keepCollected,
-  });
+  const tracker = new ResourceTracker(trackerConfigFrom(options));
   if (options.level !== 'off') {
     holder.install(tracker);
     setActiveRegistry(tracker);
