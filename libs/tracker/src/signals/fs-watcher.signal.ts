@@ -13,7 +13,7 @@ type PromisesWatch = (...args: unknown[]) => AsyncIterator<unknown> & AsyncItera
  * - `fs.watchFile` -> `stat-watcher`, one per file as Node keeps one, released on its 'stop'
  *   (`fs.unwatchFile` of its last listener);
  * - `fs.promises.watch` -> `fs-watch-iterator`, recorded at its first `next()` (the generator
- *   opens nothing before) and released when it ends, throws or is returned from.
+ *   opens nothing before) and released when it ends, throws, is returned from or its signal aborts.
  * Node has no diagnostics channel for them: the module's functions are wrapped (and restored).
  */
 export const fsWatcherSignal: ResourceSignal = {
@@ -80,6 +80,9 @@ export const fsWatcherSignal: ResourceSignal = {
         }
         return settle(next(...nextArgs));
       };
+      // An abort closes the watch; Node 20 may leave a pending next() unsettled, so it ends here.
+      const signal = (args[1] as { signal?: AbortSignal } | undefined)?.signal;
+      signal?.addEventListener('abort', end, { once: true });
       for (const key of ['return', 'throw'] as const) {
         const method = iterator[key]?.bind(iterator);
         if (method) iterator[key] = (value?: unknown) => settle(method(value)).finally(end);
