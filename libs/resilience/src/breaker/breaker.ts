@@ -325,7 +325,6 @@ export class Breaker {
   /** @internal Called by the call object when the function failed; true when the error does not count as a failure. */
   recordError(call: AdmittedCall, error: unknown, timedOut: boolean): boolean {
     const verdict = this.classify(error);
-    const stats = this.stats;
     if (verdict === 'ignore') {
       this.recordIgnored(call);
       return true;
