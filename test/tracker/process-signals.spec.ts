@@ -166,6 +166,8 @@ describe('socket signal', () => {
       expect(tracker.list({ type: 'socket' })).toEqual([
         expect.objectContaining({ details: expect.objectContaining({ origin: `http://127.0.0.1:${port}` }) }),
       ]);
+      // Kept by undici's pool for reuse: long-lived, never held too long under a short global limit.
+      expect(open(tracker, 'socket')).toEqual([]);
     } finally {
       await pool.close();
     }

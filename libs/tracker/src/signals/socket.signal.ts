@@ -27,6 +27,7 @@ function requestTarget(request: ClientRequest): string {
  *   keeping its connection open is not our leak) so they are counted, listed and forecast.
  * - `http.client.request.start` and `undici:client:connected` name what a client socket was opened
  *   for (first request only, query string dropped), which is what finds a leaked socket's owner.
+ *   A socket undici connected is long-lived: undici's own pool keeps it and closes it when idle.
  */
 export const socketSignal: ResourceSignal = {
   name: 'sockets',
@@ -86,7 +87,13 @@ export const socketSignal: ResourceSignal = {
         socket?: Socket;
         connectParams?: { protocol?: string; host?: string };
       };
-      describe(socket, { origin: `${connectParams?.protocol ?? ''}//${connectParams?.host ?? '?'}` });
+      const handle = socket && forget(socket);
+      if (!handle) return;
+      handle.annotate({ origin: `${connectParams?.protocol ?? ''}//${connectParams?.host ?? '?'}` });
+      // undici keeps its connections for reuse and closes an idle one itself after its keep-alive
+      // timeout: a socket it holds is its pool's, not a leak (a dispatcher never closed is, and the
+      // HTTP pool registers that). Long-lived, like a pooled pg connection's socket.
+      handle.declareLongLived();
     };
 
     const prototype = net.Socket.prototype as unknown as { connect: (this: Socket, ...args: unknown[]) => Socket };
