@@ -212,13 +212,7 @@ export class EntryStore<V> extends SlotTable<V> {
     const slot = this.allocate(shard);
     this.hashes[slot] = hash;
     this.keys[slot] = key;
-    this.values[slot] = value;
-    this.promises[slot] = undefined;
-    this.expires[slot] = freshUntil;
-    if (staleUntil > freshUntil && this.hardExpires === undefined) this.hardExpires = Float64Array.from(this.expires);
-    if (this.hardExpires !== undefined) this.hardExpires[slot] = staleUntil;
-    this.sizes[slot] = size;
-    this.flags[slot] = OCCUPIED | (this.lru || toMain ? MAIN : 0);
+    this.fill(slot, key, value, size, freshUntil, staleUntil, tags, this.lru || toMain);
     this.append(shard, slot, this.lru || toMain);
     shard.count++;
     shard.bytes += size;
@@ -229,11 +223,31 @@ export class EntryStore<V> extends SlotTable<V> {
     this.count++;
     this.bytes += size;
     this.index.set(key, slot);
+    return true;
+  }
+
+  /** A slot's value, expiry, size, queue flag and tags, as a write and a rewrite both store them. */
+  private fill(
+    slot: number,
+    key: string,
+    value: V,
+    size: number,
+    freshUntil: number,
+    staleUntil: number,
+    tags: readonly string[] | undefined,
+    main: boolean,
+  ): void {
+    this.values[slot] = value;
+    this.promises[slot] = undefined;
+    this.expires[slot] = freshUntil;
+    if (staleUntil > freshUntil && this.hardExpires === undefined) this.hardExpires = Float64Array.from(this.expires);
+    if (this.hardExpires !== undefined) this.hardExpires[slot] = staleUntil;
+    this.sizes[slot] = size;
+    this.flags[slot] = OCCUPIED | (main ? MAIN : 0);
     if (tags !== undefined && tags.length > 0) {
       this.flags[slot] |= TAGGED;
       this.tags.add(key, tags);
     }
-    return true;
   }
 
   /**
@@ -269,18 +283,8 @@ export class EntryStore<V> extends SlotTable<V> {
     }
     shard.bytes += size - oldSize;
     this.bytes += size - oldSize;
-    this.values[slot] = value;
-    this.promises[slot] = undefined;
-    this.expires[slot] = freshUntil;
-    if (staleUntil > freshUntil && this.hardExpires === undefined) this.hardExpires = Float64Array.from(this.expires);
-    if (this.hardExpires !== undefined) this.hardExpires[slot] = staleUntil;
-    this.sizes[slot] = size;
-    this.flags[slot] = OCCUPIED | (main ? MAIN : 0);
     if ((flags & TAGGED) !== 0) this.tags.remove(key);
-    if (tags !== undefined && tags.length > 0) {
-      this.flags[slot] |= TAGGED;
-      this.tags.add(key, tags);
-    }
+    this.fill(slot, key, value, size, freshUntil, staleUntil, tags, main);
     this.notifyRemoved(key, oldValue as V, 'replaced');
   }
 
