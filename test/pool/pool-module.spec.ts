@@ -2,7 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { BallastCoreModule, HealthContributorRegistry, PerformanceService } from '@ballast/core';
+import {
+  BallastCoreModule,
+  enableAdmissionControl,
+  HealthContributorRegistry,
+  PerformanceService,
+  ServingCapacityRegistry,
+} from '@ballast/core';
 import { expectNoNewHandles, snapshotHandles } from '@ballast/core/testing';
 import {
   InjectPoolDataSource,
@@ -174,6 +180,25 @@ describe('PoolModule', () => {
     expect(names).toEqual(['database:main', 'http:upstream', 'redis:cache']);
     const main = report.sections.pools!.find((p) => p.name === 'database:main')!;
     expect(main.metrics).toMatchObject({ max: 10, server_limit: expect.any(Number) });
+  });
+
+  it('declares what each database pool takes at once (maxSize + maxWaiters), which admission control never sheds below', async () => {
+    const { options } = mainDatabase({ minSize: 0, maxSize: 4, maxWaiters: 30 });
+    const started = await start(options);
+    const capacity = started.get(ServingCapacityRegistry);
+    expect(capacity.list()).toEqual([{ name: 'database:main', concurrent: 34 }]);
+    // A lower minLimit is raised to it; floorFromPools: false keeps the option as given.
+    const noEnv = { env: { get: () => undefined } };
+    const control = enableAdmissionControl(started, { minLimit: 5, initialLimit: 10 }, noEnv);
+    expect(control.servingCapacity).toBe(34);
+    expect(control.limiter.snapshot()).toMatchObject({ minLimit: 34, limit: 34 });
+    control.disable();
+    const off = enableAdmissionControl(started, { minLimit: 5, initialLimit: 10, floorFromPools: false }, noEnv);
+    expect(off.limiter.snapshot()).toMatchObject({ minLimit: 5, limit: 10 });
+    off.disable();
+    await started.close();
+    app = undefined;
+    expect(capacity.total()).toBe(0);
   });
 
   it('answers the database health check on its reserved connection while the pool is saturated, as degraded', async () => {

@@ -4,6 +4,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 
 import type { MetricsRegistry } from './metrics/metric.helpers.js';
 
+import { ServingCapacityRegistry } from './admission/serving-capacity.registry.js';
 import { BALLAST_CORE_OPTIONS, METRICS_REGISTRY, RESOURCE_REGISTRY } from './core.constants.js';
 import { ConfigurableCoreModule, CORE_MODULE_OPTIONS, CORE_OPTIONS_TYPE } from './core.module-definition.js';
 import { coreOptions, type BallastCoreModuleOptions, type BallastCoreOptions } from './core.options.js';
@@ -47,6 +48,7 @@ function createRegistry(options: BallastCoreOptions): MetricsRegistry {
     { provide: RESOURCE_REGISTRY, useClass: ResourceRegistryHolder },
     BallastHealthIndicator,
     HealthContributorRegistry,
+    ServingCapacityRegistry,
     ReporterRegistry,
     PerformanceService,
     PerformanceApiGuard,
@@ -59,6 +61,7 @@ function createRegistry(options: BallastCoreOptions): MetricsRegistry {
     RESOURCE_REGISTRY,
     BallastHealthIndicator,
     HealthContributorRegistry,
+    ServingCapacityRegistry,
     ReporterRegistry,
     PerformanceService,
     PageQueryPipe,

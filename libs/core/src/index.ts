@@ -91,6 +91,7 @@ export {
   type AdmissionControlConfig,
   type AdmissionControlOptions,
 } from './admission/admission.options.js';
+export { ServingCapacityRegistry, type ServingCapacity } from './admission/serving-capacity.registry.js';
 export {
   GradientLimiter,
   type GradientLimiterSettings,

@@ -4,6 +4,7 @@ import {
   METRICS_REGISTRY,
   RESOURCE_REGISTRY,
   ReporterRegistry,
+  ServingCapacityRegistry,
   type MetricsRegistry,
   type ResourceRegistry,
 } from '@ballast/core';
@@ -45,9 +46,10 @@ import { PoolRegistry } from './pool.registry.js';
         reporters: ReporterRegistry,
         resources: ResourceRegistry,
         moduleRef: ModuleRef,
+        capacity: ServingCapacityRegistry | undefined,
       ) => {
         const scheduler = await appIntervalRegistry(moduleRef);
-        const registry = new PoolRegistry({ options, metrics, health, reporters, resources, scheduler });
+        const registry = new PoolRegistry({ options, metrics, health, reporters, resources, scheduler, capacity });
         await registry.open();
         return registry;
       },
@@ -58,6 +60,8 @@ import { PoolRegistry } from './pool.registry.js';
         ReporterRegistry,
         RESOURCE_REGISTRY,
         ModuleRef,
+        // Optional: a core older than the registry (or a test double of core) still works.
+        { token: ServingCapacityRegistry, optional: true },
       ],
     },
   ],

@@ -9,6 +9,7 @@ import {
   type ReporterRegistry,
   type ResourceRegistry,
   type IntervalRegistry,
+  type ServingCapacityRegistry,
 } from '@ballast/core';
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -34,6 +35,8 @@ export interface PoolRegistryDeps {
   readonly options: ResolvedPoolModuleOptions;
   readonly metrics?: MetricsRegistry;
   readonly health?: HealthContributorRegistry;
+  /** Where each database pool declares what it takes at once, so admission control never sheds below it. */
+  readonly capacity?: ServingCapacityRegistry;
   readonly reporters?: ReporterRegistry;
   readonly resources?: ResourceRegistry;
   readonly scheduler?: IntervalRegistry;
@@ -79,12 +82,18 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
     };
     try {
       for (const name of Object.keys(options.databases)) {
+        const settings = databaseSettings(name, options, shared);
         const database = new DatabasePool({
-          ...databaseSettings(name, options, shared),
+          ...settings,
           poolOpened: (pool) => this.watchDatabasePool(database, pool),
           poolEnded: (pool) => this.unwatch.get(pool.resourcePool)?.(),
         });
         this.databases.set(name, database);
+        const unregisterCapacity = this.deps.capacity?.register({
+          name: `database:${name}`,
+          concurrent: settings.pool.max + (settings.pool.maxWaiters ?? 0),
+        });
+        if (unregisterCapacity) this.cleanups.push(unregisterCapacity);
         this.contribute(
           `database:${name}`,
           (signal) => database.probe(signal, this.thresholds),

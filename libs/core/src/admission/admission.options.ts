@@ -8,8 +8,9 @@ const urlPath = z
 
 /**
  * Options of `enableAdmissionControl()`. The defaults are explained in docs/core.md ("Admission
- * control"): a limit that starts at 100 concurrent requests and adapts between 20 and 1000 by
- * comparing each window's latency with the long-term baseline (Netflix concurrency-limits' Gradient2).
+ * control"): a limit that starts at 100 concurrent requests and adapts between 20 (raised to what the
+ * pools take at once) and 1000 by comparing each busy window's latency with the baseline learned
+ * under load (Netflix concurrency-limits' Gradient2).
  */
 export const admissionOptions = defineOptions(
   'AdmissionControl',
@@ -27,7 +28,13 @@ export const admissionOptions = defineOptions(
     minLimit: {
       schema: z.number().int().min(1).max(100_000).default(20),
       env: 'BALLAST_ADMISSION_MIN_LIMIT',
-      description: 'The limit never falls below this, however slow requests get.',
+      description: 'The limit never falls below this, however slow requests get (raised by floorFromPools).',
+    },
+    floorFromPools: {
+      schema: z.boolean().default(true),
+      env: 'BALLAST_ADMISSION_FLOOR_FROM_POOLS',
+      description:
+        "Raise minLimit (and initialLimit) to what the pools take at once: each database pool's maxSize + maxWaiters, summed (capped at maxLimit).",
     },
     maxLimit: {
       schema: z.number().int().min(1).max(100_000).default(1_000),

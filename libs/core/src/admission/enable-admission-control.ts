@@ -9,10 +9,16 @@ import { mergeOptions } from '../options/env-options.js';
 import { registerAdmissionMetrics } from './admission.metrics.js';
 import { admissionOptions, type AdmissionControlConfig, type AdmissionControlOptions } from './admission.options.js';
 import { GradientLimiter } from './gradient-limiter.js';
+import { ServingCapacityRegistry } from './serving-capacity.registry.js';
 
 export interface AdmissionControl {
   readonly config: AdmissionControlConfig;
   readonly limiter: GradientLimiter;
+  /**
+   * What the registered pools take at once (0 without any, or with `floorFromPools: false`); the
+   * limiter's floor is `min(maxLimit, max(minLimit, servingCapacity))`.
+   */
+  readonly servingCapacity: number;
   /** Puts the server's own request handling back (tests; an app never needs it). */
   disable(): void;
 }
@@ -22,6 +28,8 @@ export interface EnableAdmissionControlExtras {
   readonly env?: EnvSource;
   /** The metrics registry; by default `BallastCoreModule`'s, and none when the app has no core module. */
   readonly registry?: MetricsRegistry;
+  /** Where pools declare their capacity; by default `BallastCoreModule`'s, and none without it. */
+  readonly capacity?: ServingCapacityRegistry;
   /** Clock for the limiter, in milliseconds (tests). */
   readonly now?: () => number;
 }
@@ -39,11 +47,15 @@ function isExempt(url: string | undefined, prefixes: readonly string[]): boolean
   return false;
 }
 
-function metricsRegistryOf(app: INestApplication): MetricsRegistry | undefined {
+/** A provider of BallastCoreModule, or undefined in an app without it (shedding still works). */
+function coreProviderOf<T>(
+  app: INestApplication,
+  token: symbol | (abstract new (...args: never[]) => T),
+): T | undefined {
   try {
-    return app.get<MetricsRegistry>(METRICS_REGISTRY, { strict: false });
+    return app.get<T>(token as symbol, { strict: false });
   } catch {
-    return undefined; // an app without BallastCoreModule: no metrics, shedding still works
+    return undefined;
   }
 }
 
@@ -60,25 +72,39 @@ export function enableAdmissionControl(
 ): AdmissionControl {
   // As optionsFromEnv(): the code sets what the app needs, a deployment overrides it from the environment.
   const config = admissionOptions.parse(mergeOptions(options, admissionOptions.fromEnv(extras.env ?? processEnv)));
-  const limiter = new GradientLimiter(config, extras.now);
+  // The pools are open by now (NestFactory.create() ran every module's init): never shed below what
+  // they would have queued and served anyway.
+  const capacity = extras.capacity ?? coreProviderOf<ServingCapacityRegistry>(app, ServingCapacityRegistry);
+  const servingCapacity = config.floorFromPools && capacity ? capacity.total() : 0;
+  const minLimit = Math.min(config.maxLimit, Math.max(config.minLimit, servingCapacity));
+  const initialLimit = Math.max(config.initialLimit, minLimit);
+  const limiter = new GradientLimiter({ ...config, minLimit, initialLimit }, extras.now);
   const server = app.getHttpServer() as Server;
   const original = server.listeners('request') as RequestListener[];
-  if (!config.enabled) return { config, limiter, disable: () => undefined };
+  if (!config.enabled) return { config, limiter, servingCapacity, disable: () => undefined };
 
-  const registry = extras.registry ?? metricsRegistryOf(app);
+  const registry = extras.registry ?? coreProviderOf<MetricsRegistry>(app, METRICS_REGISTRY);
   const metrics = registry ? registerAdmissionMetrics(registry, limiter) : undefined;
-  const body = JSON.stringify({
-    statusCode: 503,
-    error: 'Service Unavailable',
-    code: 'shed',
-    dependency: 'admission',
-    message: 'The service is at its concurrency limit; retry shortly',
-  });
-  const shedHeaders = {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'retry-after': String(config.retryAfterSeconds),
-  };
+  // Built once: a shed answer copies nothing, serialises nothing and validates no header object.
+  const body = Buffer.from(
+    JSON.stringify({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'shed',
+      dependency: 'admission',
+      message: 'The service is at its concurrency limit; retry shortly',
+    }),
+  );
+  const shedHeaders = [
+    'content-type',
+    'application/json; charset=utf-8',
+    'content-length',
+    String(body.length),
+    'retry-after',
+    String(config.retryAfterSeconds),
+    'cache-control',
+    'no-store',
+  ];
 
   const forward = (req: IncomingMessage, res: ServerResponse): void => {
     for (const listener of original) listener.call(server, req, res);
@@ -102,6 +128,7 @@ export function enableAdmissionControl(
   return {
     config,
     limiter,
+    servingCapacity,
     disable: () => {
       server.removeListener('request', admit);
       for (const listener of original) server.on('request', listener);

@@ -4,6 +4,14 @@
  * average of past windows (the long RTT, the service's baseline). While the short RTT stays within
  * `rttTolerance` times the baseline the limit grows by a small headroom (√limit, at least 4) each
  * window; beyond it the limit shrinks in proportion, at most by half a window's worth, smoothed.
+ *
+ * One deliberate difference from Netflix: the baseline learns only from windows in which the limit
+ * was in use (at least half of it in flight). Netflix feeds every window into it, so a service that
+ * idled at 2 ms learns "2 ms is normal"; on a CPU-bound Node process (latency grows with every
+ * request in flight) the first real load then reads as a 100x overload and the limit collapses to
+ * its minimum. Learned under concurrency, the baseline is the latency the service has when it is
+ * busy, and the limit shrinks only when that gets markedly worse.
+ *
  * Pure logic with an injected clock, so it is tested deterministically.
  */
 export interface GradientLimiterSettings {
@@ -22,6 +30,8 @@ const WARMUP_WINDOWS = 10;
 
 export interface GradientLimiterSnapshot {
   readonly limit: number;
+  /** The floor the limit never falls below. */
+  readonly minLimit: number;
   readonly inflight: number;
   readonly shortRttMs: number;
   readonly longRttMs: number;
@@ -48,7 +58,7 @@ export class GradientLimiter {
     private readonly settings: GradientLimiterSettings,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.estimatedLimit = settings.initialLimit;
+    this.estimatedLimit = Math.max(settings.minLimit, Math.min(settings.maxLimit, settings.initialLimit));
     this.windowStart = now();
   }
 
@@ -95,6 +105,7 @@ export class GradientLimiter {
   snapshot(): GradientLimiterSnapshot {
     return {
       limit: this.limit,
+      minLimit: this.settings.minLimit,
       inflight: this.inflightCount,
       shortRttMs: this.lastShortRtt,
       longRttMs: this.longRtt,
@@ -116,6 +127,9 @@ export class GradientLimiter {
   }
 
   private update(shortRtt: number, maxInflight: number): void {
+    // App-limited: with fewer than half the limit in use the window says nothing about the limit,
+    // nor about the service's latency when busy. Neither moves.
+    if (maxInflight < this.estimatedLimit / 2) return;
     const { minLimit, maxLimit, rttTolerance, smoothing, longWindow } = this.settings;
     this.longWindowsSeen++;
     if (this.longWindowsSeen <= WARMUP_WINDOWS) {
@@ -127,8 +141,6 @@ export class GradientLimiter {
     // After a long stretch of overload the baseline sits far above today's latency: pull it down
     // faster than the average would, so the limit can grow back (Gradient2 does the same).
     if (longRtt / shortRtt > 2) this.longRtt *= 0.95;
-    // App-limited: with fewer than half the limit in use, latency says nothing about the limit.
-    if (maxInflight < this.estimatedLimit / 2) return;
     const gradient = Math.max(0.5, Math.min(1, (rttTolerance * longRtt) / shortRtt));
     const headroom = Math.max(4, Math.sqrt(this.estimatedLimit));
     const target = this.estimatedLimit * gradient + headroom;
