@@ -13,6 +13,7 @@ export {
   type BenchResult,
   type BenchSuite,
   type ComparisonInput,
+  type SuiteOutcome,
 } from './harness/result.js';
 export {
   collectLatencies,

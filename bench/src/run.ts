@@ -82,15 +82,26 @@ async function main(argv: readonly string[]): Promise<number> {
     log: (message) => void process.stderr.write(`[${suite.name}] ${message}\n`),
   };
   const date = new Date().toISOString();
-  const results = await suite.run(ctx);
+  const outcome = await suite.run(ctx);
+  const { results, summary } = Array.isArray(outcome) ? { results: outcome, summary: undefined } : outcome;
   validateResults(suite.name, results);
 
   const report: BenchReport = { suite: suite.name, results, date, machine: machineInfo(), options: command.options };
   console.log(formatTable(report, suite.description));
+  if (summary) console.log(`\n${suite.name}: ${JSON.stringify(summary, null, 2)}`);
   if (command.markdown) console.log(`\n${formatMarkdown(report, `npm run bench -- ${argv.join(' ')}`)}`);
   // The contract: with --json, the last line of stdout is this object and nothing follows it.
-  if (command.json) console.log(JSON.stringify(report));
+  // A summary goes right after "suite", under the suite's name: {"suite":"fleet","fleet":{...},...}.
+  if (command.json)
+    console.log(
+      JSON.stringify(summary ? { suite: report.suite, [suite.name]: summary, ...withoutSuite(report) } : report),
+    );
   return 0;
+}
+
+function withoutSuite(report: BenchReport): Omit<BenchReport, 'suite'> {
+  const { suite: _suite, ...rest } = report;
+  return rest;
 }
 
 // Exit explicitly once stdout is flushed: a suite that leaves a socket or timer open must not hang

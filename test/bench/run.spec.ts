@@ -122,6 +122,10 @@ describe('npm run bench (bench/dist/run.js)', () => {
            [{ case: 'c', metric: 'ns_per_op', ours: 100, peer: 'p', peerValue: 50, ratio: 5 }] };`,
       );
       await suite('misnamed', `export default { name: 'other', run: async () => [] };`);
+      await suite(
+        'summed',
+        `export default { name: 'summed', run: async () => ({ results: [], summary: { instances: 3, lost: 0 } }) };`,
+      );
       await writeFile(join(dir, 'README.md'), 'not a suite');
     });
 
@@ -140,6 +144,14 @@ describe('npm run bench (bench/dist/run.js)', () => {
       });
       expect(stdout).not.toContain('progress goes to stderr');
       expect(stderr).toContain('[fixed] progress goes to stderr');
+    }, 60_000);
+
+    it('puts a suite\'s summary under its name, right after "suite", in the JSON line', async () => {
+      const { code, stdout } = await bench(['summed', '--json'], { BENCH_SUITES_DIR: dir });
+      expect(code).toBe(0);
+      const lines = stdout.trimEnd().split('\n');
+      const last = lines[lines.length - 1]!;
+      expect(last.startsWith('{"suite":"summed","summed":{"instances":3,"lost":0},"results":[]')).toBe(true);
     }, 60_000);
 
     it('prints no JSON line without --json', async () => {
@@ -175,6 +187,7 @@ describe('npm run bench (bench/dist/run.js)', () => {
         'backwards',
         'fixed        known figures',
         'misnamed     (does not load: suites/misnamed.suite.js exports a suite named "other", not "misnamed")',
+        'summed',
         'throws',
       ]);
     }, 60_000);

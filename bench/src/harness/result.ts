@@ -44,7 +44,17 @@ export interface BenchSuite {
   readonly name: string;
   /** One line for `--list` and the table header. */
   readonly description?: string;
-  run(ctx: BenchContext): Promise<BenchResult[]>;
+  run(ctx: BenchContext): Promise<BenchResult[] | SuiteOutcome>;
+}
+
+/**
+ * What a suite returns when it also has figures that are not comparisons (the fleet's goals): the
+ * runner prints `summary` under the table and puts it in the JSON line under the suite's name,
+ * `{"suite":"fleet","fleet":{...},"results":[...],...}`.
+ */
+export interface SuiteOutcome {
+  readonly results: BenchResult[];
+  readonly summary: Readonly<Record<string, unknown>>;
 }
 
 /** The fields a builder needs; it works out the ratio. */

@@ -1,0 +1,37 @@
+/**
+ * The short CI version of the fleet suite (bench/src/fleet; `npm run bench -- fleet --json` for the
+ * figures): three instances of the built demo against the real PostgreSQL and Redis, behind the
+ * suite's round-robin proxy. It asserts the goals of issue 18 that do not depend on the machine's
+ * speed; times (propagation, p99) are reported by the suite and only checked to be measured here.
+ */
+import { describe, expect, it } from '@jest/globals';
+
+import { runFleet, type FleetReport } from '../../bench/src/fleet/fleet-run.js';
+import { DATABASE_URL, REDIS_URL } from '../support/services.js';
+
+describe('a fleet of three demo instances (fleet suite, CI version)', () => {
+  let report: FleetReport;
+
+  it('runs the fleet scenarios', async () => {
+    report = await runFleet({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, quick: true, log: () => undefined });
+    expect(report.summary.instances).toBe(3);
+  }, 170_000);
+
+  it('rolling restart under load: every request answered 2xx through the proxy, no acknowledged write lost', () => {
+    const roll = report.rollingRestart;
+    expect(roll.restarts).toHaveLength(3);
+    for (const restart of roll.restarts) expect(restart.exit).toMatchObject({ code: 0, killed: false });
+    expect(roll.duringRoll.requests).toBeGreaterThan(0);
+    expect(roll.acknowledgedWrites).toBeGreaterThan(0);
+    expect(roll.failedSamples).toEqual([]);
+    expect(report.summary.rollingRestartFailedRequests).toBe(0);
+    expect(report.summary.rollingRestartLostWrites).toBe(0);
+  });
+
+  it('the fleet never holds more PostgreSQL connections than the server allows', () => {
+    expect(report.summary.serverConnectionLimit).toBeGreaterThan(0);
+    // Three instances were up: each holds at least its pool's minimum.
+    expect(report.summary.maxConnectionsInUse).toBeGreaterThanOrEqual(3);
+    expect(report.summary.maxConnectionsInUse).toBeLessThanOrEqual(report.summary.serverConnectionLimit);
+  });
+});
