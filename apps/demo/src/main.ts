@@ -11,12 +11,12 @@ import {
 import { NestFactory } from '@nestjs/core';
 
 import { AppModule } from './app.module.js';
-import { demoOptions } from './config/demo.options.js';
+import { demoOptions, logLevelsUpTo } from './config/demo.options.js';
 
 async function bootstrap(): Promise<void> {
   const logger = new RedactingLogger('Demo');
-  const { port, host } = demoOptions.parse(demoOptions.fromEnv(processEnv));
-  const app = await NestFactory.create(AppModule);
+  const { port, host, logLevel } = demoOptions.parse(demoOptions.fromEnv(processEnv));
+  const app = await NestFactory.create(AppModule, { logger: logLevelsUpTo(logLevel) });
   // Pool exhausted/unavailable, breaker open, bulkhead full -> 503 + Retry-After; timeouts -> 504.
   app.useGlobalFilters(new BallastExceptionFilter(app.getHttpAdapter()));
   // Sheds with 503 + Retry-After past an adaptive concurrency limit, before requests queue on a pool.

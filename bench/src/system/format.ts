@@ -52,7 +52,10 @@ export function formatTable(results: readonly ScenarioResult[]): string {
       r.statsP99BeforeMs !== undefined
         ? `  /ticket-stats p99 before ${show(r.statsP99BeforeMs, ' ms')}, during ${show(r.statsP99DuringMs, ' ms')}`
         : '',
-      r.resetBeforeExit !== undefined ? `  requests reset before exit: ${r.resetBeforeExit}` : '',
+      r.resetBeforeExit !== undefined
+        ? `  requests reset before exit: ${r.resetBeforeExit} (the drain cut ${r.drainRequestsCut ?? '?'} in flight, ` +
+          `closed ${r.drainIdleClosed ?? '?'} idle; the rest never accepted)`
+        : '',
       r.rssSlopeMbPerMin !== undefined
         ? `  RSS slope ${show(r.rssSlopeMbPerMin, ' MB/min')}, heap slope ${show(r.heapSlopeMbPerMin, ' MB/min')}`
         : '',

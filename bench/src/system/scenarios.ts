@@ -31,6 +31,13 @@ export interface ScenarioResult {
   readonly exitS?: number | null;
   readonly exitCode?: number | null;
   readonly resetBeforeExit?: number;
+  /**
+   * What the demo's drain itself reported (its shutdown log): requests it cut at the end of the grace
+   * and idle connections it closed. Resets beyond these were on connections the server never
+   * accepted (still in the listen backlog when the listener closed).
+   */
+  readonly drainRequestsCut?: number | null;
+  readonly drainIdleClosed?: number | null;
   readonly rssSlopeMbPerMin?: number | null;
   readonly heapSlopeMbPerMin?: number | null;
   /** Throughput of the demo and of the bare peer per round; ratio = demo / bare (medians). */
@@ -222,6 +229,17 @@ async function setUpstreamMode(stack: SystemStack, mode: 'ok' | 'unavailable' | 
   if (response.status !== 200) throw new Error(`setting the upstream mode answered ${response.status}`);
 }
 
+/** The graceful shutdown's own account of the drain, from its log lines (null when not logged). */
+export function drainFigures(log: string): { requestsCut: number | null; idleClosed: number | null } {
+  const idle = /GracefulShutdown\].*?(\d+) idle connections closed/.exec(log);
+  const cut = /GracefulShutdown\].*?cut (\d+) requests in flight/.exec(log);
+  const drained = /GracefulShutdown\] HTTP drained in/.test(log);
+  return {
+    requestsCut: cut ? Number(cut[1]) : drained ? 0 : null,
+    idleClosed: idle ? Number(idle[1]) : null,
+  };
+}
+
 const sigterm: Scenario = {
   name: 'sigterm-1000',
   description: 'SIGTERM while 1000 keep-alive connections keep sending',
@@ -247,6 +265,7 @@ const sigterm: Scenario = {
       // A reset is a request the server dropped without an answer before it was gone; a refused
       // connection after the exit is the load generator knocking on a closed port.
       const resets = records.filter((r) => r.status === 0 && r.startMs < exitAt && r.error !== 'ECONNREFUSED').length;
+      const drain = drainFigures(stack.demo.log);
       return {
         scenario: 'sigterm-1000',
         connections: 1000,
@@ -259,6 +278,8 @@ const sigterm: Scenario = {
         exitS: Math.round((exitAt - signalAt) / 100) / 10,
         exitCode,
         resetBeforeExit: resets,
+        drainRequestsCut: drain.requestsCut,
+        drainIdleClosed: drain.idleClosed,
         logLines: run.logLines,
         alarms: run.alarms,
         alarmLines: run.alarmLines,

@@ -30,6 +30,12 @@ export const demoOptions = defineOptions('Demo', {
     env: 'UPSTREAM_URL',
     description: 'The partner API the demo calls; when unset a stand-in runs on a loopback port.',
   },
+  logLevel: {
+    schema: z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    env: 'LOG_LEVEL',
+    description:
+      'Most detailed level logged; "log" keeps one line per failure, "debug" adds stacks (a flood under load).',
+  },
   embeddedPoolMaxSize: {
     schema: z.number().int().min(1).max(50).default(8),
     env: 'DEMO_EMBEDDED_POOL_MAX_SIZE',
@@ -38,3 +44,10 @@ export const demoOptions = defineOptions('Demo', {
 });
 
 export type DemoOptions = ReturnType<typeof demoOptions.parse>;
+
+const LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/** Nest's levels up to and including `level` (Nest's own default logs all of them, debug stacks included). */
+export function logLevelsUpTo(level: DemoOptions['logLevel']): (typeof LEVELS)[number][] {
+  return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
+}
