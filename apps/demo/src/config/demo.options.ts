@@ -1,6 +1,8 @@
 import { defineOptions } from '@ballast/core';
 import { z } from 'zod';
 
+import { EMBEDDED_DEFAULT_SHARED_BUFFERS_MB } from '../database/embedded-database.js';
+
 /** The demo's own settings (each module documents its own). */
 export const demoOptions = defineOptions('Demo', {
   port: {
@@ -40,6 +42,12 @@ export const demoOptions = defineOptions('Demo', {
     schema: z.number().int().min(1).max(50).default(8),
     env: 'DEMO_EMBEDDED_POOL_MAX_SIZE',
     description: 'Pool size used with the embedded database (its socket server gets two connections more).',
+  },
+  embeddedSharedBuffersMb: {
+    schema: z.number().int().min(1).max(1_024).default(EMBEDDED_DEFAULT_SHARED_BUFFERS_MB),
+    env: 'DEMO_EMBEDDED_SHARED_BUFFERS_MB',
+    description:
+      "The embedded database's buffer pool (PostgreSQL shared_buffers) in MB; it lives in the process's memory (see docs/operations.md).",
   },
 });
 

@@ -21,7 +21,10 @@ const EMBEDDED_EXTRA_CONNECTIONS = 2;
         const options = demoOptions.parse(demoOptions.fromEnv(config));
         if (options.databaseUrl) return null;
         new Logger('Demo').log('DATABASE_URL is not set: starting the embedded PostgreSQL (PGlite)');
-        return EmbeddedDatabase.start({ maxConnections: options.embeddedPoolMaxSize + EMBEDDED_EXTRA_CONNECTIONS });
+        return EmbeddedDatabase.start({
+          maxConnections: options.embeddedPoolMaxSize + EMBEDDED_EXTRA_CONNECTIONS,
+          sharedBuffersMb: options.embeddedSharedBuffersMb,
+        });
       },
     },
     {

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from '@jest/globals';
+
+import { EMBEDDED_WASM_INITIAL_MB } from '../../apps/demo/src/database/embedded-database.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const main = `${root}apps/demo/dist/main.js`;
+const MB = 1024 * 1024;
+
+/** The embedded database's WASM memory at its initial size plus at most 64 MB of in-memory files. */
+const EXTERNAL_BOUND = (EMBEDDED_WASM_INITIAL_MB + 64) * MB;
+/**
+ * The rest of the process: Node, the demo's heap and code (147 MB in all on a real PostgreSQL) and the
+ * embedded postgres's compiled code and allocations, 256 MB at most. Before the embedded database's
+ * memory was sized the demo idled at 790 MB RSS, 665 MB of it external.
+ */
+const RSS_BOUND = EXTERNAL_BOUND + 256 * MB;
+
+function metric(text: string, name: string): number {
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (!match) throw new Error(`${name} missing from /metrics`);
+  return Number(match[1]);
+}
+
+describe('demo on its embedded database', () => {
+  it('idles within the memory its embedded database is sized for', async () => {
+    if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
+    const child = spawn(process.execPath, [main], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', DATABASE_URL: '', REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL logged within 60 s:\n${output}`)), 60_000);
+        child.stdout.on('data', () => {
+          const match = /listening on (http:\/\/\S+)/.exec(output);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        });
+        child.once('exit', () => reject(new Error(`demo exited before listening:\n${output}`)));
+      });
+      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const external = metric(metrics, 'nodejs_external_memory_bytes');
+      const rss = metric(metrics, 'process_resident_memory_bytes');
+      expect({ externalMb: Math.round(external / MB), withinBound: external <= EXTERNAL_BOUND }).toEqual({
+        externalMb: Math.round(external / MB),
+        withinBound: true,
+      });
+      expect({ rssMb: Math.round(rss / MB), withinBound: rss <= RSS_BOUND }).toEqual({
+        rssMb: Math.round(rss / MB),
+        withinBound: true,
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 90_000);
+});
