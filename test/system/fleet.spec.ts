@@ -15,7 +15,7 @@ describe('a fleet of three demo instances (fleet suite, CI version)', () => {
   it('runs the fleet scenarios', async () => {
     report = await runFleet({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, quick: true, log: () => undefined });
     expect(report.summary.instances).toBe(3);
-  }, 170_000);
+  }, 178_000);
 
   it('rolling restart under load: every request answered 2xx through the proxy, no acknowledged write lost', () => {
     const roll = report.rollingRestart;
@@ -26,6 +26,26 @@ describe('a fleet of three demo instances (fleet suite, CI version)', () => {
     expect(roll.failedSamples).toEqual([]);
     expect(report.summary.rollingRestartFailedRequests).toBe(0);
     expect(report.summary.rollingRestartLostWrites).toBe(0);
+  });
+
+  it('shared breakers: when one instance opens, the others short-circuit, and a late starter learns it', () => {
+    const breakers = report.breakers;
+    expect(breakers.missed).toBe(0);
+    expect(breakers.samplesMs).toHaveLength(breakers.cycles * 2);
+    expect(Number.isFinite(report.summary.breakerPropagationP99Ms)).toBe(true);
+    expect(breakers.lateStarter).toEqual({ firstCallShortCircuited: true, learnedAfterMs: 0 });
+  });
+
+  it('dead letters replayed from three replayers at once: the Postgres store hands no letter out twice and loses none', () => {
+    const postgres = report.deadLetters.stores.find((s) => s.store === 'postgres')!;
+    expect(postgres.deliveries).toBe(postgres.letters);
+    expect(postgres.concurrentDoubleDeliveries).toBe(0);
+    expect(postgres.lettersDeliveredTwice).toBe(0);
+    expect(postgres.undelivered).toBe(0);
+    // The Redis store has no lease yet (issue 18, item 4: another branch): it hands letters out
+    // more than once and that is reported, not asserted; it must still deliver every letter.
+    const redis = report.deadLetters.stores.find((s) => s.store === 'redis')!;
+    expect(redis.undelivered).toBe(0);
   });
 
   it('the fleet never holds more PostgreSQL connections than the server allows', () => {

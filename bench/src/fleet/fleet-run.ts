@@ -1,5 +1,8 @@
 import { resetTickets } from '../system/system-stack.js';
+import { breakerPropagation, type BreakerPropagationResult } from './breakers.scenario.js';
+import { cacheCoherence, type CacheCoherenceResult } from './cache-coherence.scenario.js';
 import { ConnectionSampler } from './connection-sampler.js';
+import { deadLettersInFleet, type DeadLetterFleetResult } from './dead-letters.scenario.js';
 import { Fleet, seedTickets } from './fleet.js';
 import { rollingRestart, type RollingRestartResult } from './rolling-restart.scenario.js';
 
@@ -27,6 +30,9 @@ export interface FleetSummary {
 
 export interface FleetReport {
   readonly summary: FleetSummary;
+  readonly breakers: BreakerPropagationResult;
+  readonly cache: CacheCoherenceResult;
+  readonly deadLetters: DeadLetterFleetResult;
   readonly rollingRestart: RollingRestartResult;
 }
 
@@ -38,12 +44,26 @@ export async function runFleet(env: FleetEnv): Promise<FleetReport> {
     env.log('starting 3 demo instances behind the round-robin proxy ...');
     const fleet = await Fleet.start({ databaseUrl: env.databaseUrl, redisUrl: env.redisUrl, log: env.log });
     let roll: RollingRestartResult;
+    let breakers: BreakerPropagationResult;
+    let cache: CacheCoherenceResult;
+    let deadLetters: DeadLetterFleetResult;
     try {
       const readIds = await seedTickets(fleet.proxy.url, 20);
+      env.log('breaker propagation (and a late starter) ...');
+      breakers = await breakerPropagation(fleet, { cycles: env.quick ? 4 : 15, lateStarter: true });
+      env.log('cache coherence: write on one instance, read on all ...');
+      cache = await cacheCoherence(fleet, { rounds: env.quick ? 20 : 150 });
+      env.log('dead letters: three replayers at once, Postgres and Redis stores ...');
+      deadLetters = await deadLettersInFleet({
+        databaseUrl: env.databaseUrl,
+        redisUrl: env.redisUrl,
+        runId: fleet.runId,
+        letters: env.quick ? 100 : 600,
+      });
       env.log('rolling restart under steady load ...');
       roll = await rollingRestart(fleet, {
-        connections: env.quick ? 16 : 48,
-        steadyMs: env.quick ? 3_000 : 8_000,
+        connections: env.quick ? 8 : 48,
+        steadyMs: env.quick ? 2_000 : 8_000,
         readIds,
       });
     } finally {
@@ -53,14 +73,17 @@ export async function runFleet(env: FleetEnv): Promise<FleetReport> {
     return {
       summary: {
         instances: fleet.instances.length,
-        breakerPropagationP99Ms: null,
-        staleReadsAfterWrite: null,
-        doubleDeliveries: null,
+        breakerPropagationP99Ms: breakers.p99Ms,
+        staleReadsAfterWrite: cache.staleReadsAfterWrite,
+        doubleDeliveries: deadLetters.doubleDeliveries,
         rollingRestartFailedRequests: roll.failedRequests,
         rollingRestartLostWrites: roll.lostWrites,
         maxConnectionsInUse: sampler.maxInUse,
         serverConnectionLimit: sampler.serverLimit,
       },
+      breakers,
+      cache,
+      deadLetters,
       rollingRestart: roll,
     };
   } finally {

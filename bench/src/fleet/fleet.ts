@@ -110,6 +110,12 @@ export class Fleet {
     return demo;
   }
 
+  async stopExtras(): Promise<void> {
+    const extras = this.extras;
+    this.extras = [];
+    await Promise.all(extras.map((demo) => demo.stop(30_000)));
+  }
+
   async stop(): Promise<void> {
     const all = [...this.instances, ...this.extras].filter(Boolean);
     const exits = await Promise.all(all.map((demo) => demo.stop(30_000)));
