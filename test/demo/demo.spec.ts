@@ -37,11 +37,18 @@ describe('demo app', () => {
     expect(res.text).toContain('process_cpu_user_seconds_total');
   });
 
-  it('serves the dashboard page, which reads the performance report', async () => {
-    await request(app.getHttpServer()).get('/').expect(302).expect('Location', 'dashboard');
-    const res = await request(app.getHttpServer()).get('/dashboard').expect(200);
+  it('leads / and /dashboard to the dashboard core serves, with its charts and the history it reads', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/').expect(302).expect('Location', 'api/performance/dashboard');
+    await request(server).get('/dashboard').expect(302).expect('Location', 'api/performance/dashboard');
+    const res = await request(server).get('/api/performance/dashboard').expect(200);
     expect(res.headers['content-type']).toContain('text/html');
-    expect(res.text).toContain("fetch('api/performance/report'");
+    expect(res.text).toContain('dashboard/uplot.js');
+    const history = await request(server).get('/api/performance/history').expect(200);
+    expect(history.body.samples).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(history.body.series)).toEqual(
+      expect.arrayContaining(['pool/database:main/utilisation', 'cache/default/hit_rate', 'process/rss_bytes']),
+    );
   });
 
   it('leaks on demand, and the tracker reports it with the owner, then retracts it once closed', async () => {

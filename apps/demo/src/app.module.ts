@@ -1,4 +1,4 @@
-import { BallastCoreModule, coreOptions, optionsFromEnv } from '@ballast/core';
+import { BallastCoreModule, coreOptions, mergeOptions, optionsFromEnv } from '@ballast/core';
 import { ResourceTrackerModule, trackerOptions } from '@ballast/tracker';
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
@@ -21,8 +21,12 @@ import { TicketsModule } from './tickets/tickets.module.js';
     TerminusModule,
     BallastCoreModule.forRootAsync({
       inject: [ConfigService],
-      // The demo shows the performance API; a deployment can still turn it off with BALLAST_PERFORMANCE_API=false.
-      useFactory: (config: ConfigService) => optionsFromEnv(coreOptions, config, { performanceApi: { enabled: true } }),
+      // The demo shows the performance API and its dashboard; a deployment can still turn them off
+      // (BALLAST_PERFORMANCE_API=false turns both off, BALLAST_DASHBOARD=false the page alone).
+      useFactory: (config: ConfigService) => {
+        const options = optionsFromEnv(coreOptions, config, { performanceApi: { enabled: true } });
+        return mergeOptions({ dashboard: { enabled: options.performanceApi.enabled !== false } }, options);
+      },
     }),
     // Early, so it is installed behind RESOURCE_REGISTRY before other modules open anything.
     ResourceTrackerModule.forRootAsync({

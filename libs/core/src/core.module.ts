@@ -8,14 +8,17 @@ import { ServingCapacityRegistry } from './admission/serving-capacity.registry.j
 import { BALLAST_CORE_OPTIONS, METRICS_REGISTRY, RESOURCE_REGISTRY } from './core.constants.js';
 import { ConfigurableCoreModule, CORE_MODULE_OPTIONS, CORE_OPTIONS_TYPE } from './core.module-definition.js';
 import { coreOptions, type BallastCoreModuleOptions, type BallastCoreOptions } from './core.options.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
 import { BallastHealthIndicator } from './health/ballast-health.indicator.js';
 import { HealthContributorRegistry } from './health/health-contributor.registry.js';
+import { PerformanceHistoryService } from './history/performance-history.service.js';
 import { MetricsEndpoint } from './metrics/metrics.endpoint.js';
 import { registerProcessMetrics } from './metrics/process.metrics.js';
 import { PageQueryPipe } from './pagination/page-query.pipe.js';
 import { PerformanceApiGuard } from './performance/performance-api.guard.js';
 import { PerformanceController } from './performance/performance.controller.js';
 import { PerformanceService } from './performance/performance.service.js';
+import { MetricsReporterService } from './rates/metrics-reporter.service.js';
 import { ReporterRegistry } from './reporting/reporter.registry.js';
 import { ResourceRegistryHolder } from './resources/resource-registry.holder.js';
 
@@ -37,7 +40,7 @@ function createRegistry(options: BallastCoreOptions): MetricsRegistry {
  */
 @Module({
   imports: [TerminusModule],
-  controllers: [PerformanceController],
+  controllers: [PerformanceController, DashboardController],
   providers: [
     {
       provide: BALLAST_CORE_OPTIONS,
@@ -51,6 +54,8 @@ function createRegistry(options: BallastCoreOptions): MetricsRegistry {
     ServingCapacityRegistry,
     ReporterRegistry,
     PerformanceService,
+    PerformanceHistoryService,
+    MetricsReporterService,
     PerformanceApiGuard,
     PageQueryPipe,
     MetricsEndpoint,
@@ -64,6 +69,8 @@ function createRegistry(options: BallastCoreOptions): MetricsRegistry {
     ServingCapacityRegistry,
     ReporterRegistry,
     PerformanceService,
+    PerformanceHistoryService,
+    MetricsReporterService,
     PageQueryPipe,
   ],
 })

@@ -73,6 +73,44 @@ export const coreOptions = defineOptions(
         description: "A guard of the app's own that protects the performance API instead of the token.",
       },
     },
+    history: {
+      intervalMs: {
+        schema: z.number().int().min(1_000).max(600_000).default(5_000),
+        env: 'BALLAST_HISTORY_INTERVAL_MS',
+        description:
+          'How often the performance report is sampled into the history the dashboard charts (while the performance API is on).',
+      },
+      retentionMs: {
+        schema: z.number().int().min(60_000).max(86_400_000).default(900_000),
+        env: 'BALLAST_HISTORY_RETENTION_MS',
+        description: 'How far back the history reaches; the ring buffer holds retentionMs / intervalMs samples.',
+      },
+      maxSeries: {
+        schema: z.number().int().min(16).max(4_096).default(512),
+        env: 'BALLAST_HISTORY_MAX_SERIES',
+        description: 'Most series the history keeps; further series are counted as dropped, never stored.',
+      },
+    },
+    dashboard: {
+      enabled: {
+        schema: z.boolean().default(false),
+        env: 'BALLAST_DASHBOARD',
+        description:
+          'Serve the live dashboard page at /api/performance/dashboard (charts over the history); needs performanceApi.enabled.',
+      },
+    },
+    metricsReporter: {
+      enabled: {
+        schema: z.boolean().default(false),
+        env: 'BALLAST_METRICS_REPORTER',
+        description: 'Log one structured line of rates (pools, caches, breakers, models, leaks, RSS) every intervalMs.',
+      },
+      intervalMs: {
+        schema: z.number().int().min(1_000).max(86_400_000).default(60_000),
+        env: 'BALLAST_METRICS_REPORTER_INTERVAL_MS',
+        description: 'Time between two lines of the metrics reporter, in milliseconds.',
+      },
+    },
     pagination: {
       defaultPageSize: {
         schema: z.number().int().min(1).max(10_000).default(20),
@@ -92,15 +130,32 @@ export const coreOptions = defineOptions(
     },
   },
   {
-    check: (options) =>
-      options.pagination.defaultPageSize > options.pagination.maxPageSize
+    check: (options) => [
+      ...(options.pagination.defaultPageSize > options.pagination.maxPageSize
         ? [
             {
               path: 'pagination.defaultPageSize',
               message: `must not exceed pagination.maxPageSize (${options.pagination.maxPageSize})`,
             },
           ]
-        : [],
+        : []),
+      ...(options.history.retentionMs < options.history.intervalMs
+        ? [
+            {
+              path: 'history.retentionMs',
+              message: `must be at least history.intervalMs (${options.history.intervalMs})`,
+            },
+          ]
+        : []),
+      ...(options.dashboard.enabled && !options.performanceApi.enabled
+        ? [
+            {
+              path: 'dashboard.enabled',
+              message: 'needs performanceApi.enabled (the page reads the performance API); turn both on or neither',
+            },
+          ]
+        : []),
+    ],
   },
 );
 

@@ -61,6 +61,12 @@ export {
   type RecommendationView,
 } from './performance/performance.service.js';
 export { PerformanceApiGuard } from './performance/performance-api.guard.js';
+export { PerformanceHistoryService, type HistoryView } from './history/performance-history.service.js';
+export { HistoryBuffer, type HistoryColumns } from './history/history-buffer.js';
+export { BREAKER_STATE_CODE, HEALTH_CODE } from './history/history.series.js';
+export { MetricsReporterService } from './rates/metrics-reporter.service.js';
+export { ratesBetween, readMetricTotals, type MetricRates, type MetricTotals } from './rates/metric-totals.js';
+export { DASHBOARD_PANELS, type DashboardPanel, type DashboardUnit } from './dashboard/dashboard.panels.js';
 
 export type {
   LeakQuery,

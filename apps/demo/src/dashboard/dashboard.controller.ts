@@ -1,17 +1,16 @@
-import { Controller, Get, Header, Redirect } from '@nestjs/common';
+import { Controller, Get, Redirect } from '@nestjs/common';
 
-import { DASHBOARD_HTML } from './dashboard.page.js';
-
+/**
+ * Short URLs for the live dashboard, which @ballast/core serves beside the performance API
+ * (`dashboard.enabled`): `/` and `/dashboard` both lead there.
+ */
 @Controller()
 export class DashboardController {
   @Get()
-  @Redirect('dashboard', 302)
+  @Redirect('api/performance/dashboard', 302)
   root(): void {}
 
   @Get('dashboard')
-  @Header('Content-Type', 'text/html; charset=utf-8')
-  @Header('Cache-Control', 'no-store')
-  dashboard(): string {
-    return DASHBOARD_HTML;
-  }
+  @Redirect('api/performance/dashboard', 302)
+  dashboard(): void {}
 }

@@ -1,6 +1,9 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 
 import { worstHealth } from '../health/health.status.js';
+import { PerformanceHistoryService } from '../history/performance-history.service.js';
+import { MetricsReporterService } from '../rates/metrics-reporter.service.js';
+import { EpochMsPipe } from './epoch-ms.pipe.js';
 import { LifetimeSecondsPipe } from './lifetime-query.pipe.js';
 import { PerformanceApiGuard } from './performance-api.guard.js';
 import { PerformanceService, type ComponentView } from './performance.service.js';
@@ -16,11 +19,27 @@ const metricsOf = (c: ComponentView) => ({
 @Controller('api/performance')
 @UseGuards(PerformanceApiGuard)
 export class PerformanceController {
-  constructor(private readonly performance: PerformanceService) {}
+  constructor(
+    private readonly performance: PerformanceService,
+    private readonly history: PerformanceHistoryService,
+    private readonly metricsReporter: MetricsReporterService,
+  ) {}
 
   @Get('report')
   report() {
     return this.performance.report();
+  }
+
+  /** The sampled history the dashboard charts; `since` (epoch ms) returns only later samples. */
+  @Get('history')
+  historyOf(@Query('since', EpochMsPipe) since: number | undefined) {
+    return this.history.read(since);
+  }
+
+  /** The metrics reporter's figures: rates from its last line (or start-up) to now. */
+  @Get('rates')
+  rates() {
+    return this.metricsReporter.snapshot();
   }
 
   @Get('health')

@@ -51,3 +51,25 @@ export async function appIntervalRegistry(moduleRef: ModuleRef): Promise<Interva
     return undefined; // installed, but the app has no ScheduleModule
   }
 }
+
+/**
+ * Runs `tick` every `periodMs` as an interval named `name` in the app's `SchedulerRegistry` (or a
+ * private registry without `ScheduleModule`), unref'd so it never keeps the process alive. Returns
+ * the function that stops it; call it from `onApplicationShutdown`.
+ */
+export async function startNamedInterval(
+  moduleRef: ModuleRef,
+  name: string,
+  periodMs: number,
+  tick: () => void,
+): Promise<() => void> {
+  const scheduler = (await appIntervalRegistry(moduleRef)) ?? new PrivateIntervalRegistry();
+  const interval = setInterval(tick, periodMs);
+  interval.unref();
+  scheduler.addInterval(name, interval);
+  return () => {
+    // ScheduleModule may have cleared its registry first; the interval is ours to stop either way.
+    if (scheduler.doesExist('interval', name)) scheduler.deleteInterval(name);
+    clearInterval(interval);
+  };
+}
