@@ -14,6 +14,9 @@ export {
 export { PoolRegistry } from './pool.registry.js';
 export { PoolMetrics, type RedisClientStats, type RedisClientStatsSource } from './pool.metrics.js';
 export { assessPool, type PoolHealthThresholds } from './pool.health.js';
+export { maxPoolSize, type ConnectionBudgetView } from './fleet/connection-budget.js';
+export { PoolFleet } from './fleet/pool-fleet.js';
+export { readPostgresLimit, readRedisMaxClients, type ServerConnectionLimit } from './fleet/server-limits.js';
 export {
   PoolReporter,
   analyseWindow,

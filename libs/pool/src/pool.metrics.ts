@@ -1,5 +1,6 @@
 import type { MetricsRegistry } from '@ballast/core';
 
+import { maxPoolSize, type ConnectionBudgetView } from './fleet/connection-budget.js';
 import type { HistogramSnapshot } from './resource-pool/bucket-histogram.js';
 import type { PoolStats, PoolStatsSource } from './resource-pool/pool-stats.js';
 
@@ -59,6 +60,7 @@ export class PoolMetrics {
   readonly [BRAND] = true;
   private readonly pools = new Set<PoolStatsSource>();
   private readonly redisClients = new Set<RedisClientStatsSource>();
+  private readonly budgets = new Map<PoolStatsSource, ConnectionBudgetView>();
   private cache: { at: number; stats: PoolStats[] } | undefined;
 
   private constructor(registry: MetricsRegistry) {
@@ -75,11 +77,14 @@ export class PoolMetrics {
     return new PoolMetrics(registry);
   }
 
-  attachPool(source: PoolStatsSource): () => void {
+  /** Scrapes `source`; with a `budget`, also its server's limit, the fleet size and the pool's share. */
+  attachPool(source: PoolStatsSource, budget?: ConnectionBudgetView): () => void {
     this.pools.add(source);
+    if (budget) this.budgets.set(source, budget);
     this.cache = undefined;
     return () => {
       this.pools.delete(source);
+      this.budgets.delete(source);
       this.cache = undefined;
     };
   }
@@ -100,6 +105,17 @@ export class PoolMetrics {
 
   private perPool(read: (s: PoolStats) => number): () => MetricValue[] {
     return () => this.stats().map((s) => ({ value: read(s), labels: poolLabels(s) }));
+  }
+
+  /** One value per budgeted pool; pools whose reading is undefined (limit unknown) are left out. */
+  private perBudget(read: (b: ConnectionBudgetView) => number | undefined): () => MetricValue[] {
+    return () =>
+      [...this.budgets].flatMap(([source, budget]) => {
+        const value = read(budget);
+        return value === undefined
+          ? []
+          : [{ value, labels: { db_client_connection_pool_name: source.name, ballast_pool_kind: source.kind } }];
+      });
   }
 
   private histogram(name: string, read: (s: PoolStats) => HistogramSnapshot): () => MetricValue[] {
@@ -180,6 +196,24 @@ export class PoolMetrics {
         'Leases held longer than leakDetectionMs.',
         'counter',
         this.perPool((s) => s.leaks),
+      ),
+      f(
+        'ballast_pool_server_connection_limit',
+        "Connections the pool's server accepts from ordinary clients: Postgres max_connections minus reserved slots, Redis maxclients.",
+        'gauge',
+        this.perBudget((b) => b.serverLimit()),
+      ),
+      f(
+        'ballast_pool_fleet_instances',
+        "Instances sharing the pool's server: the fleet.instances option, or more when discovery counted more.",
+        'gauge',
+        this.perBudget((b) => b.instances()),
+      ),
+      f(
+        'ballast_pool_fleet_max_size',
+        "The largest max this pool may have so the whole fleet stays within its server's limit: floor(limit / instances) - connections outside the pool.",
+        'gauge',
+        this.perBudget((b) => maxPoolSize(b)),
       ),
       f('ballast_redis_connection_state', 'Redis client state: 1 for the current one.', 'gauge', () =>
         [...this.redisClients].flatMap((c) => {

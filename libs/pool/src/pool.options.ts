@@ -320,10 +320,30 @@ export const poolOptions = defineOptions(
         env: 'POOL_REPORT_WINDOW',
         description: 'Time the recommendations look back over (ms); shrinking needs this much idleness.',
       },
-      replicas: {
+    },
+    fleet: {
+      instances: {
         schema: z.number().int().min(1).max(10_000).default(1),
-        env: 'POOL_REPLICAS',
-        description: "Instances sharing each database: growth is capped at the server's max_connections / replicas.",
+        env: 'POOL_FLEET_INSTANCES',
+        description:
+          "Instances sharing each database and Redis server; a pool's max is capped at floor(server limit / instances) minus its connections outside the pool. Discovery can raise it, never lower it.",
+      },
+      discovery: {
+        schema: z.boolean().default(true),
+        env: 'POOL_FLEET_DISCOVERY',
+        description:
+          'With a Redis client configured, each instance announces itself in Redis per server it uses and counts the live ones.',
+      },
+      discoveryClient: {
+        schema: poolName.optional(),
+        env: 'POOL_FLEET_DISCOVERY_CLIENT',
+        description: 'Redis client that discovery announces through; the first configured one when unset.',
+      },
+      heartbeatMs: {
+        schema: z.number().int().min(100).max(600_000).default(5_000),
+        env: 'POOL_FLEET_HEARTBEAT',
+        description:
+          'How often an instance renews its announcement (ms); one not renewed for 3 heartbeats no longer counts.',
       },
     },
   },
@@ -346,6 +366,14 @@ export const poolOptions = defineOptions(
       }
       for (const [name, client] of Object.entries(options.redis)) {
         bounded(`redis.${name}`, client.minSize ?? defaults.redis.minSize, client.maxSize ?? defaults.redis.maxSize);
+      }
+      const client = options.fleet.discoveryClient;
+      if (client !== undefined && !(client in options.redis)) {
+        const known = Object.keys(options.redis);
+        problems.push({
+          path: 'fleet.discoveryClient',
+          message: `names no configured Redis client (configured: ${known.length ? known.join(', ') : 'none'})`,
+        });
       }
       return problems;
     },

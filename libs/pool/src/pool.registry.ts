@@ -18,6 +18,8 @@ import type { DataSource } from 'typeorm';
 import type { BallastPgPool } from './database/ballast-pg-pool.js';
 import { DatabasePool } from './database/database-pool.js';
 import type { PgDriverModule } from './database/pg-driver.js';
+import type { ConnectionBudget } from './fleet/connection-budget.js';
+import { PoolFleet } from './fleet/pool-fleet.js';
 import { HttpConnectionDiagnostics } from './http/http-diagnostics.js';
 import { HttpPool } from './http/http-pool.js';
 import { assessPool, type PoolHealthThresholds } from './pool.health.js';
@@ -63,6 +65,8 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
   private readonly diagnostics = new HttpConnectionDiagnostics();
   private readonly scheduler: PoolScheduler | undefined;
   private readonly thresholds: PoolHealthThresholds;
+  /** Each pool's share of its server's connection limit across the fleet, and Redis discovery. */
+  readonly fleet: PoolFleet;
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
 
@@ -70,6 +74,7 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
     this.scheduler = schedulerFrom(deps.scheduler);
     this.metrics = deps.metrics ? PoolMetrics.for(deps.metrics) : undefined;
     this.thresholds = deps.options.health;
+    this.fleet = new PoolFleet(deps.options.fleet, this.logger, this.scheduler);
   }
 
   /** Opens and pings every configured pool; on any failure closes what it opened and throws. */
@@ -83,11 +88,18 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
     try {
       for (const name of Object.keys(options.databases)) {
         const settings = databaseSettings(name, options, shared);
-        const database = new DatabasePool({
+        const database: DatabasePool = new DatabasePool({
           ...settings,
-          poolOpened: (pool) => this.watchDatabasePool(database, pool),
+          poolOpened: (pool) => this.watchDatabasePool(database, pool, budget),
           poolEnded: (pool) => this.unwatch.get(pool.resourcePool)?.(),
         });
+        // One connection of each instance's stays outside the pool: the reserved health connection.
+        const budget = this.fleet.budget(
+          { label: `database:${name}`, maxSetting: `databases.${name}.maxSize`, max: settings.pool.max },
+          database.serverKey,
+          1,
+          () => database.serverConnections,
+        );
         this.databases.set(name, database);
         const unregisterCapacity = this.deps.capacity?.register({
           name: `database:${name}`,
@@ -104,9 +116,17 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
       for (const name of Object.keys(options.redis)) {
         const redis = new RedisConnection(redisSettings(name, options, shared));
         this.redisConnections.set(name, redis);
+        // The shared (multiplexed) client is one more connection per instance, outside the blocking pool.
+        const budget = this.fleet.budget(
+          { label: `redis:${name}`, maxSetting: `redis.${name}.maxSize`, max: redis.blocking.stats().max },
+          redis.serverKey,
+          1,
+          () => redis.serverConnections,
+        );
         this.watch(redis.blocking, `redis:${name}`, {
           maxSetting: `redis.${name}.maxSize`,
           minSetting: `redis.${name}.minSize`,
+          budget,
         });
         if (this.metrics) this.cleanups.push(this.metrics.attachRedis(redis));
         this.contribute(
@@ -116,6 +136,11 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
         );
         const target = redactString(options.redis[name]!.url ?? 'redis://localhost:6379');
         await this.startup(`Redis client "${name}" (${target})`, () => redis.open());
+        if (redis.limitRefused !== undefined) {
+          this.logger.log(
+            `Redis "${name}": maxclients unknown (${redis.limitRefused}); its connections are not checked against it`,
+          );
+        }
       }
       for (const name of Object.keys(options.http)) {
         const http = new HttpPool(httpSettings(name, options, this.diagnostics, this.deps.resources));
@@ -133,6 +158,7 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
           });
         }
       }
+      await this.fleet.start(new Map([...this.redisConnections].map(([name, redis]) => [name, redis.client])));
       this.startSampling();
     } catch (error) {
       await this.close();
@@ -203,12 +229,13 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
 
   // ---------------------------------------------------------------- wiring
 
-  private watchDatabasePool(database: DatabasePool, pool: BallastPgPool): void {
+  private watchDatabasePool(database: DatabasePool, pool: BallastPgPool, budget: ConnectionBudget): void {
     const suffix = pool.poolName.slice(database.name.length);
     this.watch(pool.resourcePool, `database:${database.name}${suffix}`, {
       maxSetting: `databases.${database.name}.maxSize`,
       minSetting: `databases.${database.name}.minSize`,
-      serverLimit: () => database.serverLimit,
+      // A suffixed pool is a read replica: another server, whose limit was not read.
+      ...(suffix === '' ? { budget } : {}),
     });
   }
 
@@ -218,10 +245,9 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
     label: string,
     report: Partial<PoolReporterOptions> & { maxSetting: string },
   ): () => void {
-    const detachMetrics = this.metrics?.attachPool(source);
+    const detachMetrics = this.metrics?.attachPool(source, report.budget);
     const reporter = new PoolReporter(label, source, {
       windowMs: this.deps.options.report.windowMs,
-      replicas: this.deps.options.report.replicas,
       thresholds: this.thresholds,
       ...report,
     });
@@ -306,6 +332,8 @@ export class PoolRegistry implements BeforeApplicationShutdown, OnApplicationShu
 
   private async closeOnce(): Promise<void> {
     this.shuttingDown = true;
+    // Withdraw from discovery first, while Redis is still open: the others count one less at once.
+    await this.fleet.close().catch(() => undefined);
     const drainMs = this.deps.options.shutdown.drainTimeoutMs;
     const drained = await Promise.allSettled([
       ...[...this.databases.values()].map((db) => db.drain(drainMs)),

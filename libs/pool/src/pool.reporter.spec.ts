@@ -15,7 +15,6 @@ function scenario(options: Partial<PoolReporterOptions> = {}) {
     { name: 'main', kind: 'database', stats: () => current },
     {
       windowMs: 10 * MINUTE,
-      replicas: 1,
       thresholds: { degradedUtilisation: 0.9, persistentWaitersMs: 1_000 },
       maxSetting: 'databases.main.maxSize',
       minSetting: 'databases.main.minSize',
@@ -39,7 +38,7 @@ const times = (count: number, ms: number) => Array.from({ length: count }, () =>
 
 describe('PoolReporter', () => {
   it("recommends growing by Little's law when busy with waiters and timeouts, quoting the numbers", () => {
-    const { reporter, at } = scenario({ serverLimit: () => 200 });
+    const { reporter, at } = scenario({ budget: { serverLimit: () => 200, instances: () => 1, overhead: 1 } });
     at(0, { max: 10, used: 10, size: 10 });
     // 10 minutes, 60,000 acquires (100/s), each held ~200 ms; waiters and 12 timeouts.
     at(10, {
@@ -66,19 +65,36 @@ describe('PoolReporter', () => {
     expect(report.efficiencyScore).toBeLessThan(50);
   });
 
-  it("caps growth at the server's max_connections shared by the replicas", () => {
-    const busy = (replicas: number) => {
-      const { reporter, at } = scenario({ serverLimit: () => 100, replicas });
-      at(0, { max: 20, used: 20, size: 20 });
-      at(10, { max: 20, used: 20, size: 20, pending: 9, timeouts: 3, uses: times(60_000, 400) });
-      return reporter.report().recommendations[0]!;
+  it('caps growth at floor(server limit / instances) minus the connections outside the pool', () => {
+    const busy = (instances: number, max = 20) => {
+      const budget = { serverLimit: () => 100, instances: () => instances, overhead: 1 };
+      const { reporter, at } = scenario({ budget });
+      at(0, { max, used: max, size: max });
+      at(10, { max, used: max, size: max, pending: 9, timeouts: 3, uses: times(60_000, 400) });
+      return reporter.report();
     };
     // 100 / 4 = 25 per instance, one kept for the health connection: 24, below the +25% step to 25.
-    expect(busy(4)).toMatchObject({ severity: 'critical', setting: { current: 20, suggested: 24 } });
-    const atLimit = busy(5);
-    expect(atLimit.severity).toBe('critical');
-    expect(atLimit.message).toContain("already at the server's share (100 max_connections / 5 replicas)");
+    const four = busy(4);
+    expect(four.recommendations).toHaveLength(1);
+    expect(four.recommendations[0]).toMatchObject({ severity: 'critical', setting: { current: 20, suggested: 24 } });
+    expect(four.metrics).toMatchObject({ server_limit: 100, fleet_instances: 4, fleet_max_size: 24 });
+    // 100 / 6 = 16 per instance: 15 in the pool. Never "raise": lower max to the share instead.
+    const six = busy(6);
+    const atLimit = six.recommendations.find((r) => r.severity === 'critical')!;
+    expect(atLimit.message).toContain(
+      "already at this instance's share of the server (limit 100 / 6 instance(s) - 1 outside the pool = max 15)",
+    );
     expect(atLimit.setting).toBeUndefined();
+    const lower = six.recommendations.find((r) => r.setting !== undefined)!;
+    expect(lower).toMatchObject({ severity: 'warning', setting: { current: 20, suggested: 15 } });
+    expect(lower.message).toBe(
+      "6 instance(s) x (max 20 + 1 outside the pool) = 126 connections exceed the server's limit of 100: lower max from 20 to 15",
+    );
+    for (const instances of [1, 2, 3, 4, 5, 6, 7, 9, 13]) {
+      for (const r of busy(instances, 12).recommendations) {
+        if (r.setting) expect(instances * (Number(r.setting.suggested) + 1)).toBeLessThanOrEqual(100);
+      }
+    }
   });
 
   it('recommends shrinking after a whole window with most connections idle', () => {

@@ -1,5 +1,6 @@
 import { efficiencyScore, type ComponentReport, type PerformanceReporter, type Recommendation } from '@ballast/core';
 
+import { maxPoolSize, type ConnectionBudgetView } from './fleet/connection-budget.js';
 import { assessPool, percent, type PoolHealthThresholds } from './pool.health.js';
 import { histogramDelta, histogramQuantile } from './resource-pool/bucket-histogram.js';
 import type { PoolStats, PoolStatsSource } from './resource-pool/pool-stats.js';
@@ -8,10 +9,11 @@ export interface PoolReporterOptions {
   /** How far back recommendations look; shrinking needs this much idleness. */
   readonly windowMs: number;
   readonly thresholds: PoolHealthThresholds;
-  /** Instances sharing the server: growth is capped at `serverLimit / replicas`. */
-  readonly replicas: number;
-  /** The server's connection limit (Postgres `max_connections`), when known. */
-  readonly serverLimit?: () => number | undefined;
+  /**
+   * The pool's share of its server's connection limit across the fleet: growth is capped at
+   * `floor(limit / instances) - overhead`. Pools without a server limit (HTTP, generic) have none.
+   */
+  readonly budget?: ConnectionBudgetView;
   /** Option path quoted in size recommendations, e.g. `databases.main.maxSize`. */
   readonly maxSetting: string;
   readonly minSetting?: string;
@@ -97,7 +99,13 @@ export class PoolReporter implements PerformanceReporter {
         errors: window.errors,
         leaks: window.leaks,
         window_s: Math.round(window.spanMs / 1_000),
-        server_limit: this.options.serverLimit?.() ?? null,
+        server_limit: this.options.budget?.serverLimit() ?? null,
+        ...(this.options.budget
+          ? {
+              fleet_instances: this.options.budget.instances(),
+              fleet_max_size: maxPoolSize(this.options.budget) ?? null,
+            }
+          : {}),
         last_create_error: stats.lastCreateError ?? null,
         ...this.options.extraMetrics?.(),
       },
@@ -183,8 +191,10 @@ export function recommend(window: PoolWindow, stats: PoolStats, options: PoolRep
     // Little's law: connections needed = arrival rate x time each one is held.
     const littles = Math.ceil(window.acquireRate * (window.p95UseMs / 1_000) * 1.2);
     let suggested = Math.max(littles, stats.max + Math.max(1, Math.ceil(stats.max * 0.25)));
-    const limit = options.serverLimit?.();
-    const cap = limit === undefined ? undefined : Math.floor(limit / options.replicas) - 1;
+    const budget = options.budget;
+    const limit = budget?.serverLimit();
+    const instances = budget?.instances() ?? 1;
+    const cap = budget === undefined ? undefined : maxPoolSize(budget);
     const evidence = {
       utilisation: round(busy),
       pending: stats.pending,
@@ -192,14 +202,16 @@ export function recommend(window: PoolWindow, stats: PoolStats, options: PoolRep
       acquire_rate_per_s: round(window.acquireRate),
       use_p95_ms: round(window.p95UseMs),
       littles_law_connections: littles,
-      ...(limit === undefined ? {} : { server_limit: limit, replicas: options.replicas }),
+      ...(limit === undefined || cap === undefined
+        ? {}
+        : { server_limit: limit, fleet_instances: instances, fleet_max_size: cap }),
     };
     const why = `utilisation ${percent(busy)} with ${window.timeouts} timeout(s) and waiters over ${minutes} (${round(window.acquireRate)} acquires/s x p95 use ${round(window.p95UseMs)} ms = ${littles} connections by Little's law)`;
     if (cap !== undefined && suggested > cap) suggested = cap;
     if (cap !== undefined && cap <= stats.max) {
       out.push({
         severity: 'critical',
-        message: `${why}: already at the server's share (${limit} max_connections / ${options.replicas} replicas); shorten how long connections are held or raise max_connections`,
+        message: `${why}: already at this instance's share of the server (limit ${limit} / ${instances} instance(s)${budget!.overhead > 0 ? ` - ${budget!.overhead} outside the pool` : ''} = max ${cap}); shorten how long connections are held or raise the server's limit`,
         evidence,
       });
     } else {
@@ -211,6 +223,9 @@ export function recommend(window: PoolWindow, stats: PoolStats, options: PoolRep
       });
     }
   }
+
+  const over = overBudget(stats, options);
+  if (over) out.push(over);
 
   if (
     window.spanMs >= options.windowMs &&
@@ -273,6 +288,22 @@ export function recommend(window: PoolWindow, stats: PoolStats, options: PoolRep
     });
   }
   return out;
+}
+
+/** A pool whose `max` on every instance would take more connections than the server allows: lower it. */
+function overBudget(stats: PoolStats, options: PoolReporterOptions): Recommendation | undefined {
+  const budget = options.budget;
+  const limit = budget?.serverLimit();
+  const cap = budget === undefined ? undefined : maxPoolSize(budget);
+  if (budget === undefined || limit === undefined || cap === undefined || stats.max <= cap) return undefined;
+  const instances = budget.instances();
+  const demand = instances * (stats.max + budget.overhead);
+  return {
+    severity: 'warning',
+    message: `${instances} instance(s) x (max ${stats.max}${budget.overhead > 0 ? ` + ${budget.overhead} outside the pool` : ''}) = ${demand} connections exceed the server's limit of ${limit}: lower max from ${stats.max} to ${cap}`,
+    evidence: { server_limit: limit, fleet_instances: instances, fleet_demand: demand, fleet_max_size: cap },
+    setting: { name: options.maxSetting, current: stats.max, suggested: cap },
+  };
 }
 
 function mean(values: readonly number[]): number {

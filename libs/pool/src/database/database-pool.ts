@@ -2,6 +2,7 @@ import { redactString, type HealthSnapshot, type ResourceRegistry } from '@balla
 import type pg from 'pg';
 import { DataSource, type DataSourceOptions, type EntityManager, type QueryRunner } from 'typeorm';
 
+import { readPostgresLimit, type ServerConnectionLimit } from '../fleet/server-limits.js';
 import { assessPool, pingFailed, type PoolHealthThresholds } from '../pool.health.js';
 import type { ResourcePool } from '../resource-pool/resource-pool.js';
 import type { PoolLogger, PoolScheduler } from '../resource-pool/resource-pool.options.js';
@@ -39,8 +40,8 @@ export class DatabasePool {
   dataSource: DataSource | undefined;
   /** Live pg pools of this database: the primary first, then replicas. */
   readonly pgPools: BallastPgPool[] = [];
-  /** Postgres `max_connections`, read at start-up. */
-  serverLimit: number | undefined;
+  /** Postgres `max_connections` and its reserved slots, read at start-up. */
+  serverConnections: ServerConnectionLimit | undefined;
   private readonly reserved: ReservedConnection;
   private driver: PgDriverModule | undefined;
 
@@ -62,6 +63,28 @@ export class DatabasePool {
     if (this.settings.url) return redactString(this.settings.url);
     const c = this.settings.connection ?? {};
     return `postgres://${c.user ?? ''}@${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
+  }
+
+  /** Connections an application role may open: `max_connections` minus reserved, read at start-up. */
+  get serverLimit(): number | undefined {
+    return this.serverConnections?.usable;
+  }
+
+  /** `postgres:host:port`: pools of every instance on this key share one `max_connections`. */
+  get serverKey(): string {
+    const c = this.settings.connection ?? {};
+    let host = c.host;
+    let port = c.port === undefined ? undefined : Number(c.port);
+    if (this.settings.url) {
+      try {
+        const url = new URL(this.settings.url);
+        host ??= decodeURIComponent(url.hostname) || url.searchParams.get('host') || undefined;
+        port ??= url.port ? Number(url.port) : undefined;
+      } catch {
+        // A libpq keyword string rather than a URL: fall back to the defaults below.
+      }
+    }
+    return `postgres:${host ?? 'localhost'}:${port ?? 5432}`;
   }
 
   /** The primary pg pool. Throws until one exists (with `use: 'external'`, until the app's DataSource opens it). */
@@ -133,14 +156,12 @@ export class DatabasePool {
   }
 
   /**
-   * Proves the database answers (on the reserved connection), reads max_connections, then opens
+   * Proves the database answers (on the reserved connection), reads the connection limit, then opens
    * what `use` asks for: a TypeORM DataSource, a bare pg pool, or nothing (the app opens it).
    */
   async open(): Promise<void> {
     await this.reserved.query('SELECT 1');
-    const limit = await this.reserved.query<{ max_connections: string }>('SHOW max_connections').catch(() => undefined);
-    const parsed = Number(limit?.rows[0]?.max_connections);
-    this.serverLimit = Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
+    this.serverConnections = await readPostgresLimit((sql) => this.reserved.query(sql));
     if (this.settings.use === 'typeorm') {
       const dataSource = new DataSource(this.dataSourceOptions());
       try {

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 
 import { Redis, type RedisOptions } from 'ioredis';
 
+import { readRedisMaxClients, type ServerConnectionLimit } from '../fleet/server-limits.js';
 import { assessPool, pingFailed, type PoolHealthThresholds } from '../pool.health.js';
 import type { RedisClientStats, RedisClientStatsSource } from '../pool.metrics.js';
 import { jitteredBackoff } from '../resource-pool/backoff.js';
@@ -81,6 +82,10 @@ export class RedisConnection implements RedisClientStatsSource {
   readonly client: Redis;
   /** Dedicated connections for blocking commands: `await redis.blocking.use((c) => c.blpop('q', 5))`. */
   readonly blocking: ResourcePool<Redis>;
+  /** `maxclients`, read at start-up; undefined when CONFIG GET was refused (see {@link limitRefused}). */
+  serverConnections: ServerConnectionLimit | undefined;
+  /** Why `maxclients` could not be read, when it could not. */
+  limitRefused: string | undefined;
   private reconnects = 0;
   private reconnectAttempts = 0;
   private errors = 0;
@@ -173,10 +178,30 @@ export class RedisConnection implements RedisClientStatsSource {
     return this.settings.name;
   }
 
-  /** Connects and pings; rejects (redacted) when Redis does not answer. */
+  /** `redis:host:port`: clients of every instance on this key share one `maxclients`. */
+  get serverKey(): string {
+    const o = this.settings.options ?? {};
+    let host = o.host;
+    let port = o.port;
+    if (this.settings.url) {
+      try {
+        const url = new URL(this.settings.url);
+        host ??= url.hostname || undefined;
+        port ??= url.port ? Number(url.port) : undefined;
+      } catch {
+        // Not a URL (a unix socket path): fall back to the defaults below.
+      }
+    }
+    return `redis:${host ?? 'localhost'}:${port ?? 6379}`;
+  }
+
+  /** Connects, pings and reads `maxclients`; rejects (redacted) when Redis does not answer. */
   async open(): Promise<void> {
     if (this.client.status === 'wait') await this.client.connect();
     await this.client.ping();
+    const { limit, refused } = await readRedisMaxClients(this.client);
+    this.serverConnections = limit;
+    this.limitRefused = refused === undefined ? undefined : redactString(refused);
     this.handle ??= this.settings.resourceRegistry?.tracking
       ? this.settings.resourceRegistry.register(this.client, {
           type: 'redis-client',
