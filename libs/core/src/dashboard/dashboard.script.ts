@@ -108,7 +108,7 @@ export const DASHBOARD_SCRIPT = /* js */ `'use strict';
     var opts = {
       width: width, height: 190, series: [{}].concat(defs),
       scales: panel.unit === 'ratio' ? { y: { range: [0, 1] } } : {},
-      axes: [{ stroke: '#334155' }, { stroke: '#334155', size: 70,
+      axes: [{ stroke: '#334155' }, { stroke: '#334155', size: 84,
         values: function (u, vals) { return vals.map(function (v) { return fmt(panel.unit, v); }); } }],
       legend: { live: true },
     };
