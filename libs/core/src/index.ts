@@ -78,6 +78,16 @@ export type {
 export { NoopResourceRegistry } from './resources/noop-resource.registry.js';
 export { ResourceRegistryHolder } from './resources/resource-registry.holder.js';
 
+export { MEMORY_GOVERNOR } from './memory/memory.constants.js';
+export {
+  MemoryPriority,
+  type MemoryConsumer,
+  type MemoryGovernorRef,
+  type MemoryPressureLevel,
+  type MemoryReservation,
+} from './memory/memory-consumer.interface.js';
+export { MemoryReservationRefusedError, type MemoryRefusalNumbers } from './memory/memory.errors.js';
+
 export { REDACTED, addSecretKeys, isSecretKey, redact, redactString } from './redaction/redact.js';
 export { RedactingLogger } from './redaction/redacting.logger.js';
 
