@@ -24,6 +24,22 @@ describe('estimateSize', () => {
     expect(estimateSize({ nested: { deep: 1.5 } })).toBe(24 + 8 + (24 + 8 + 16));
   });
 
+  it('costs integer-like keys as an elements store, and only the own properties of class instances', () => {
+    expect(estimateSize({ 0: 1, 1: 2, name: 3 })).toBe(24 + 8 + 16 + 19 * 8); // elements: max(17, 1.5 per key + 16) words
+    expect(estimateSize({ 7: 1 })).toBe(56 + 16 + 17.5 * 8);
+    class Point {
+      x = 1.5;
+      y = 2;
+      get length(): number {
+        return Math.hypot(this.x, this.y);
+      }
+    }
+    const base = { inherited: 'x'.repeat(100) };
+    const child = Object.assign(Object.create(base) as Record<string, unknown>, { own: 1 });
+    expect(estimateSize(new Point())).toBe(24 + 16 + 16);
+    expect(estimateSize(child)).toBe(24 + 8);
+  });
+
   it('extrapolates long collections from a sample, so the cost of an estimate stays bounded', () => {
     const rows = Array.from({ length: 200_000 }, (_, i) => ({ id: i, name: `row number ${i} of many` }));
     const estimate = estimateSize(rows);

@@ -160,8 +160,39 @@ function arrayBytes(array: readonly unknown[], depth: number): number {
 }
 
 function plainObjectBytes(object: Record<string, unknown>, depth: number, plain: boolean): number {
-  // Property names are internalised strings shared by every object of the same shape, so only
-  // the slots and the values are this value's own.
+  // Integer-like keys (the elements store) come first in for-in order, so the first key tells
+  // whether there are any. Looking at it in a loop of its own keeps the keys out of the main loop:
+  // a for-in whose body only reads `object[key]` is compiled to a field load by index from the
+  // shape's enum cache, and reading the key there as well cost as much as all the rest of a flat
+  // record's estimate. So the common shapes (flat records of named fields) pay one walk of their
+  // values and no per-key work, with no cache to keep.
+  if (!plain || startsWithIndexedKey(object)) return objectWithElementsBytes(object, depth, plain);
+  let count = 0;
+  let contents = 0;
+  for (const key in object) {
+    if (++count > SAMPLE_ABOVE) continue;
+    // Flat records are the common case: their primitive fields are costed here, without a call.
+    const item = object[key];
+    if (typeof item === 'string') contents += stringBytes(item);
+    else if (typeof item === 'number') contents += (item | 0) === item ? 0 : HEAP_NUMBER;
+    else if (typeof item === 'object' && item !== null) contents += objectBytes(item, depth);
+    else if (typeof item !== 'boolean' && item !== undefined && item !== null) contents += sizeOf(item, depth);
+  }
+  if (count === 0) return EMPTY_OBJECT;
+  if (count > SAMPLE_ABOVE) return OBJECT_HEADER + count * 5 * WORD + (contents / SAMPLE_ABOVE) * count;
+  return OBJECT_HEADER + count * WORD + contents;
+}
+
+function startsWithIndexedKey(object: object): boolean {
+  for (const key in object) {
+    const first = key.charCodeAt(0);
+    return first >= 48 && first <= 57;
+  }
+  return false;
+}
+
+/** Objects with integer-like keys, and class instances (whose inherited properties are skipped). */
+function objectWithElementsBytes(object: Record<string, unknown>, depth: number, plain: boolean): number {
   let count = 0;
   let indexed = 0;
   let contents = 0;
@@ -178,12 +209,7 @@ function plainObjectBytes(object: Record<string, unknown>, depth: number, plain:
       else inElements = false;
     }
     if (count > SAMPLE_ABOVE) continue;
-    // Flat records are the common case: their primitive fields are costed here, without a call.
-    const item = object[key];
-    if (typeof item === 'string') contents += stringBytes(item);
-    else if (typeof item === 'number') contents += (item | 0) === item ? 0 : HEAP_NUMBER;
-    else if (typeof item === 'object' && item !== null) contents += objectBytes(item, depth);
-    else if (typeof item !== 'boolean' && item !== undefined && item !== null) contents += sizeOf(item, depth);
+    contents += sizeOf(object[key], depth);
   }
   if (count === 0) return EMPTY_OBJECT;
   const elements = indexed === 0 ? 0 : ELEMENTS_HEADER + Math.max(MIN_ELEMENTS, indexed * 1.5 + 16) * WORD;

@@ -63,6 +63,13 @@ export class EntryStore<V> extends SlotTable<V> {
   count = 0;
   bytes = 0;
 
+  /**
+   * The key a read last found absent, forgotten as soon as any key is added: a get-then-set (the
+   * read-through every caller writes by hand) then skips the write's own lookup, one of the three
+   * index `Map` operations a write to a new key pays. Only an insertion can make an absent key
+   * present, and every insertion clears this.
+   */
+  private absentKey: string | undefined;
   private readonly ghost: GhostFilter | undefined;
   private readonly clock: CacheClock;
 
@@ -89,7 +96,7 @@ export class EntryStore<V> extends SlotTable<V> {
       else this.flags[slot] = AFTER_READ[this.flags[slot]]!;
       return this.values[slot];
     }
-    this.readMiss(slot);
+    this.readMiss(key, slot);
     return undefined;
   }
 
@@ -108,7 +115,7 @@ export class EntryStore<V> extends SlotTable<V> {
         ? Promise.resolve(this.values[slot] as V)
         : (this.promises[slot] ??= Promise.resolve(this.values[slot] as V));
     }
-    this.readMiss(slot);
+    this.readMiss(key, slot);
     return undefined;
   }
 
@@ -120,6 +127,7 @@ export class EntryStore<V> extends SlotTable<V> {
     const slot = this.index.get(key);
     if (slot === undefined) {
       this.misses++;
+      this.absentKey = key;
       return NONE;
     }
     const now = this.clock.now();
@@ -130,7 +138,7 @@ export class EntryStore<V> extends SlotTable<V> {
       this.counters.staleHits++;
       this.lastProbeStale = true;
     } else {
-      this.readMiss(slot);
+      this.readMiss(key, slot);
       return NONE;
     }
     const flags = this.flags[slot];
@@ -149,7 +157,7 @@ export class EntryStore<V> extends SlotTable<V> {
       else this.flags[slot] = AFTER_READ[this.flags[slot]]!;
       return slot;
     }
-    this.readMiss(slot);
+    this.readMiss(key, slot);
     return NONE;
   }
 
@@ -188,7 +196,7 @@ export class EntryStore<V> extends SlotTable<V> {
     tags?: readonly string[],
   ): boolean {
     let toMain = false;
-    const existing = this.index.get(key);
+    const existing = key === this.absentKey ? undefined : this.index.get(key);
     if (existing !== undefined) {
       // A key written again keeps its standing: it goes back to the main queue if it was there or had been read.
       const flags = this.flags[existing]!;
@@ -223,6 +231,7 @@ export class EntryStore<V> extends SlotTable<V> {
     this.count++;
     this.bytes += size;
     this.index.set(key, slot);
+    this.absentKey = undefined;
     return true;
   }
 
@@ -381,11 +390,17 @@ export class EntryStore<V> extends SlotTable<V> {
     return undefined;
   }
 
-  private readMiss(slot: number | undefined): void {
+  private readMiss(key: string, slot: number | undefined): void {
     this.misses++;
-    if (slot === undefined) return;
+    if (slot === undefined) {
+      this.absentKey = key;
+      return;
+    }
     const hard = this.hardExpires === undefined ? this.expires[slot] : this.hardExpires[slot];
-    if (hard <= this.clock.now()) this.removeSlot(slot, 'expired');
+    if (hard <= this.clock.now()) {
+      this.removeSlot(slot, 'expired');
+      this.absentKey = key;
+    }
   }
 
   /** Evicts one entry, from `preferred` when it has any; false when the store is empty. */
