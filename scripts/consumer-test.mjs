@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // The consumer test: what a user gets from npm. Packs every library, installs the tarballs into a
 // fresh NestJS 12 app in a temporary directory (with typeorm at a different patch than the repo's,
-// no @nestjs/schedule and no onnxruntime-node), then for an ES-module and a CommonJS build of the
+// or the lowest or highest of our peer range, no @nestjs/schedule and no onnxruntime-node), then for an ES-module and a CommonJS build of the
 // same app: type-checks it with `skipLibCheck: false`, boots it against the real PostgreSQL and
 // Redis, calls one endpoint per module, sends SIGTERM and expects the process to end by itself
 // (nothing of ours left open) with no database connection of its own left behind. Also:
 // `npm publish --dry-run` per package, one copy of each shared library, and sizes.
 //
-//   node scripts/consumer-test.mjs [--offline] [--keep]
+//   node scripts/consumer-test.mjs [--typeorm=lowest|highest|<x.y.z>] [--esm-only] [--offline] [--keep] [--no-build]
+//     --typeorm   the app's typeorm: the lowest or highest version npm has in the peer range that
+//                 @ballast/pool declares (CI runs both), or one version; default 1.1.3
+//     --esm-only  skip the CommonJS build of the app (for a second run that only varies typeorm)
 //     --offline   install from the npm cache only (npm --offline); the default prefers the cache
 //     --keep      leave the temporary directory for inspection
 //     --no-build  use the libraries' dist/ as they are (CI builds before)
@@ -22,11 +25,17 @@ import pg from 'pg';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LIBS = ['core', 'pool', 'cache', 'neural', 'resilience', 'tracker'];
-const args = new Set(process.argv.slice(2));
+const args = new Set(process.argv.slice(2).filter((a) => !a.includes('=')));
+const option = (name) =>
+  process.argv
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.split('=')
+    .slice(1)
+    .join('=');
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 /** The consumer's typeorm: another patch than the repo's, so a pinned copy would show as a second one. */
-const CONSUMER_TYPEORM = '1.1.3';
+const CONSUMER_TYPEORM = await consumerTypeorm(option('typeorm') ?? '1.1.3');
 const SINGLE_COPY = [
   'typeorm',
   'pg',
@@ -224,6 +233,24 @@ async function exercise(dir, label) {
   }
 }
 
+/** `lowest` / `highest`: the ends of @ballast/pool's typeorm peer range among published versions. */
+async function consumerTypeorm(wanted) {
+  if (wanted !== 'lowest' && wanted !== 'highest') return wanted;
+  const pool = JSON.parse(await readFile(join(root, 'libs/pool/package.json'), 'utf8'));
+  const range = pool.peerDependencies.typeorm;
+  const found = run('npm', ['view', `typeorm@${range}`, 'version', '--json', '--prefer-offline'], { cwd: root });
+  const parts = (v) => v.split('.').map(Number);
+  const byVersion = (a, b) => parts(a).reduce((order, n, i) => order || n - parts(b)[i], 0);
+  // Releases only: a prerelease is not what a user's range picks.
+  const versions = [JSON.parse(found.stdout)]
+    .flat()
+    .filter((v) => !v.includes('-'))
+    .sort(byVersion);
+  const picked = wanted === 'lowest' ? versions[0] : versions.at(-1);
+  console.log(`typeorm ${wanted} in the peer range ${range}: ${picked} (of ${versions.join(', ')})`);
+  return picked;
+}
+
 const work = await mkdtemp(join(tmpdir(), 'ballast-consumer-'));
 const tarballs = join(work, 'tarballs');
 const installFlags = ['--no-audit', '--no-fund', args.has('--offline') ? '--offline' : '--prefer-offline'];
@@ -254,6 +281,16 @@ try {
     check(
       ['README.md', 'LICENSE', 'CHANGELOG.md'].every((f) => files.includes(f)),
       `${info.name}: README.md, LICENSE, CHANGELOG.md packed`,
+    );
+    // One home for all six, the root's (CONTRIBUTING.md: "The repository URL").
+    const pkg = JSON.parse(await readFile(join(root, 'libs', lib, 'package.json'), 'utf8'));
+    const home = rootPkg.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    check(
+      pkg.repository?.url === rootPkg.repository.url &&
+        pkg.repository.directory === `libs/${lib}` &&
+        pkg.homepage === `${home}/blob/main/docs/${lib}.md` &&
+        pkg.bugs?.url === `${home}/issues`,
+      `${info.name}: repository, homepage and bugs point at the root's ${home}`,
     );
     console.log(
       `     ${info.filename}: ${(info.size / 1024).toFixed(1)} kB packed, ${(info.unpackedSize / 1024).toFixed(1)} kB unpacked, ${info.entryCount} files`,
@@ -349,7 +386,7 @@ try {
   );
   check(beyond <= 60 * 1024 * 1024, `beyond Nest itself, without typescript: ${mb(beyond)} (goal <= 60 MB)`);
 
-  for (const variant of ['esm', 'cjs']) {
+  for (const variant of args.has('--esm-only') ? ['esm'] : ['esm', 'cjs']) {
     const dir = variant === 'esm' ? app : join(work, 'app-cjs');
     step(`${variant}: type-check (skipLibCheck false) and build`);
     if (variant === 'cjs') {
