@@ -218,6 +218,27 @@ export class AsyncTTLCache<V = unknown> {
     return this.store.shardCount;
   }
 
+  /**
+   * Evicts about `bytes` of L1 entries by the cache's own policy (what a memory governor asks under
+   * pressure); returns the bytes freed, 0 when empty. L2 keeps its copies.
+   */
+  shrink(bytes: number): number {
+    return bytes > 0 ? this.store.evictBytes(bytes) : 0;
+  }
+
+  /**
+   * Caps L1 at `bytes` while memory pressure lasts (evicting down to it now, and at every write as
+   * at `maxBytes`); `undefined` lifts the cap and the cache may grow back to `maxBytes`.
+   */
+  setGrowthCap(bytes: number | undefined): void {
+    this.store.capBytes(bytes);
+  }
+
+  /** The governor's cap in force, or `undefined` when `maxBytes` is the bound. */
+  get growthCap(): number | undefined {
+    return this.store.bytesCap;
+  }
+
   /** Whether the L2 tier is configured and currently answering. */
   get l2Status(): 'none' | 'up' | 'down' {
     if (this.l2 === undefined) return 'none';
@@ -239,7 +260,7 @@ export class AsyncTTLCache<V = unknown> {
       misses,
       staleHits: c.staleHits,
       hitRate: reads === 0 ? 0 : (hits + c.staleHits) / reads,
-      evictions: { capacity: c.evictionsByCount, bytes: c.evictionsByBytes },
+      evictions: { capacity: c.evictionsByCount, bytes: c.evictionsByBytes, memory: c.evictionsByMemory },
       expirations: c.expirations,
       invalidations: c.invalidations,
       rejected: c.rejected,

@@ -86,6 +86,7 @@ export class CacheMetrics {
       (s) => [
         [by(s.name, { reason: 'capacity' }), s.evictions.capacity],
         [by(s.name, { reason: 'bytes' }), s.evictions.bytes],
+        [by(s.name, { reason: 'memory' }), s.evictions.memory],
       ],
     );
     counterFrom(

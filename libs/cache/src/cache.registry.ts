@@ -1,8 +1,9 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { RESOURCE_REGISTRY, type ResourceRegistry } from '@ballast/core';
+import { MEMORY_GOVERNOR, RESOURCE_REGISTRY, type MemoryGovernorRef, type ResourceRegistry } from '@ballast/core';
 
 import { AsyncTTLCache } from './async-ttl-cache.js';
 import { CACHE_OPTIONS, DEFAULT_CACHE_NAME } from './cache.constants.js';
+import { cacheMemoryConsumer } from './cache.memory-consumer.js';
 import { CacheMetrics } from './cache.metrics.js';
 import type { NamedCacheOptions, ResolvedCacheModuleOptions } from './cache.options.js';
 import { cacheDecoratorContext } from './decorators/cache-decorator.context.js';
@@ -12,18 +13,21 @@ import { RedisL2Connection } from './l2/redis-l2.connection.js';
 /**
  * Creates and owns the module's caches: the default one from the top-level settings and one per
  * entry of `caches`, each falling back to the top-level settings for what it leaves out. Opens the
- * shared L2 connection when configured and closes everything on shutdown.
+ * shared L2 connection when configured and closes everything on shutdown. With a memory governor in
+ * the app, every cache registers with it as a consumer (and leaves it on shutdown).
  */
 @Injectable()
 export class CacheRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly caches = new Map<string, AsyncTTLCache<unknown>>();
   private readonly cleanupIntervals = new Map<string, number>();
   private readonly connection: RedisL2Connection | undefined;
+  private readonly unregister: (() => void)[] = [];
 
   constructor(
     @Inject(CACHE_OPTIONS) readonly options: ResolvedCacheModuleOptions,
     private readonly metrics: CacheMetrics,
     @Optional() @Inject(RESOURCE_REGISTRY) resources?: ResourceRegistry,
+    @Optional() @Inject(MEMORY_GOVERNOR) private readonly governor?: MemoryGovernorRef,
   ) {
     const { l2 } = options;
     if (l2.enabled) {
@@ -76,6 +80,7 @@ export class CacheRegistry implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     cacheDecoratorContext.detach(this);
     this.metrics.unwatch();
+    for (const leave of this.unregister.splice(0)) leave();
     for (const cache of this.caches.values()) cache.close();
     await this.connection?.close();
   }
@@ -97,6 +102,7 @@ export class CacheRegistry implements OnModuleInit, OnApplicationShutdown {
       l2: useL2 ? new RedisL2(this.connection!, name) : undefined,
     });
     this.caches.set(name, cache);
+    if (this.governor !== undefined) this.unregister.push(this.governor.register(cacheMemoryConsumer(cache)));
     this.cleanupIntervals.set(name, settings.cleanupIntervalMs ?? top.cleanupIntervalMs);
     return cache;
   }

@@ -14,7 +14,7 @@ const base: CacheStats = {
   misses: 0,
   staleHits: 0,
   hitRate: 0,
-  evictions: { capacity: 0, bytes: 0 },
+  evictions: { capacity: 0, bytes: 0, memory: 0 },
   expirations: 0,
   invalidations: 0,
   rejected: 0,
@@ -37,14 +37,22 @@ describe('cache score and recommendations', () => {
   it('weighs hit rate 60%, low eviction rate 20%, memory efficiency 20%', () => {
     expect(cacheScore({ ...base, hitRate: 1, sets: 100, readShare: 1 })).toBe(100);
     expect(
-      cacheScore({ ...base, hitRate: 0.5, sets: 100, evictions: { capacity: 50, bytes: 0 }, readShare: 0.5 }),
+      cacheScore({
+        ...base,
+        hitRate: 0.5,
+        sets: 100,
+        evictions: { capacity: 50, bytes: 0, memory: 0 },
+        readShare: 0.5,
+      }),
     ).toBe(30 + 10 + 10);
-    expect(cacheScore({ ...base, hitRate: 0, sets: 10, evictions: { capacity: 100, bytes: 0 }, readShare: 0 })).toBe(0);
+    expect(
+      cacheScore({ ...base, hitRate: 0, sets: 10, evictions: { capacity: 100, bytes: 0, memory: 0 }, readShare: 0 }),
+    ).toBe(0);
   });
 
   it('asks for a larger bound when evictions are high and the hit rate low, naming the bound that evicts', () => {
     const byCount = cacheRecommendations(
-      { ...base, hits: 300, misses: 700, hitRate: 0.3, sets: 700, evictions: { capacity: 600, bytes: 0 } },
+      { ...base, hits: 300, misses: 700, hitRate: 0.3, sets: 700, evictions: { capacity: 600, bytes: 0, memory: 0 } },
       60_000,
     );
     expect(byCount).toEqual([
@@ -54,7 +62,7 @@ describe('cache score and recommendations', () => {
       }),
     ]);
     const byBytes = cacheRecommendations(
-      { ...base, hits: 300, misses: 700, hitRate: 0.3, sets: 700, evictions: { capacity: 0, bytes: 600 } },
+      { ...base, hits: 300, misses: 700, hitRate: 0.3, sets: 700, evictions: { capacity: 0, bytes: 600, memory: 0 } },
       60_000,
     );
     expect(byBytes[0]?.setting).toEqual({ name: 'maxBytes', current: 10_000_000, suggested: 20_000_000 });

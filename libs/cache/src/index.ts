@@ -16,6 +16,7 @@ export {
   type ResolvedCacheModuleOptions,
 } from './cache.options.js';
 export { CacheRegistry } from './cache.registry.js';
+export { cacheMemoryConsumer } from './cache.memory-consumer.js';
 export { CacheMetrics } from './cache.metrics.js';
 export { cacheHealth, CacheHealth } from './cache.health.js';
 export { cacheRecommendations, cacheReport, CacheReporter, cacheScore } from './cache.reporter.js';

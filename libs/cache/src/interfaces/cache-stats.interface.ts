@@ -14,7 +14,8 @@ export interface CacheStats {
   readonly staleHits: number;
   /** (hits + staleHits) / reads, 0 before the first read. */
   readonly hitRate: number;
-  readonly evictions: { readonly capacity: number; readonly bytes: number };
+  /** `memory`: asked by the memory governor (shrink, or the growth cap while pressure lasts). */
+  readonly evictions: { readonly capacity: number; readonly bytes: number; readonly memory: number };
   readonly expirations: number;
   readonly invalidations: number;
   /** Writes refused because the entry alone was larger than maxBytes. */

@@ -12,10 +12,11 @@ import { TagIndex } from './tag-index.js';
 export type EvictionPolicy = 's3-fifo' | 'lru';
 
 /**
- * Why an entry left: `capacity` (entry bound), `bytes` (byte bound), `expired`, `invalidated`
- * (delete, clear, prefix, tag or another instance), `replaced` (a new value for the same key).
+ * Why an entry left: `capacity` (entry bound), `bytes` (byte bound), `memory` (the memory governor
+ * asked the cache to shrink, or its growth cap under pressure), `expired`, `invalidated` (delete,
+ * clear, prefix, tag or another instance), `replaced` (a new value for the same key).
  */
-export type RemovalReason = 'capacity' | 'bytes' | 'expired' | 'invalidated' | 'replaced';
+export type RemovalReason = 'capacity' | 'bytes' | 'memory' | 'expired' | 'invalidated' | 'replaced';
 
 export interface EntryStoreOptions<V> {
   readonly maxEntries: number;
@@ -30,6 +31,7 @@ export interface EntryStoreCounters {
   staleHits: number;
   evictionsByCount: number;
   evictionsByBytes: number;
+  evictionsByMemory: number;
   expirations: number;
   invalidations: number;
   rejected: number;
@@ -52,6 +54,7 @@ export class EntryStore<V> extends SlotTable<V> {
     staleHits: 0,
     evictionsByCount: 0,
     evictionsByBytes: 0,
+    evictionsByMemory: 0,
     expirations: 0,
     invalidations: 0,
     rejected: 0,
@@ -62,6 +65,8 @@ export class EntryStore<V> extends SlotTable<V> {
   lastProbeRepeat = false;
   count = 0;
   bytes = 0;
+  /** What writes must stay under: `maxBytes`, or less while a memory governor caps the cache. */
+  private byteLimit: number;
 
   /**
    * The key a read last found absent, forgotten as soon as any key is added: a get-then-set (the
@@ -77,6 +82,27 @@ export class EntryStore<V> extends SlotTable<V> {
     super(options.maxEntries, options.numShards, options.policy === 'lru');
     this.ghost = this.lru ? undefined : new GhostFilter();
     this.clock = options.clock;
+    this.byteLimit = options.maxBytes;
+  }
+
+  /** The memory governor's cap (bytes), or `undefined` to go back to `maxBytes`. Evicts down to it now. */
+  capBytes(cap: number | undefined): void {
+    this.byteLimit = cap === undefined ? this.options.maxBytes : Math.max(0, Math.min(cap, this.options.maxBytes));
+    if (this.bytes > this.byteLimit) this.evictBytes(this.bytes - this.byteLimit);
+  }
+
+  get bytesCap(): number | undefined {
+    return this.byteLimit === this.options.maxBytes ? undefined : this.byteLimit;
+  }
+
+  /** Evicts by the policy, round-robin over the shards, until `bytes` are freed or nothing is left. */
+  evictBytes(bytes: number): number {
+    const before = this.bytes;
+    let shard = 0;
+    while (before - this.bytes < bytes && this.evictOne(this.shards[shard]!, 'memory')) {
+      shard = (shard + 1) % this.numShards;
+    }
+    return before - this.bytes;
   }
 
   get maxEntries(): number {
@@ -201,19 +227,20 @@ export class EntryStore<V> extends SlotTable<V> {
       // A key written again keeps its standing: it goes back to the main queue if it was there or had been read.
       const flags = this.flags[existing]!;
       toMain = (flags & (MAIN | FREQ)) !== 0;
-      if (size <= this.options.maxBytes && this.bytes + size - this.sizes[existing] <= this.options.maxBytes) {
+      if (size <= this.byteLimit && this.bytes + size - this.sizes[existing] <= this.byteLimit) {
         this.rewrite(existing, key, value, size, freshUntil, staleUntil, tags, toMain);
         return true;
       }
       this.removeSlot(existing, 'replaced');
     }
-    if (size > this.options.maxBytes || size > 0xffff_ffff) {
+    if (size > this.byteLimit || size > 0xffff_ffff) {
       this.counters.rejected++;
       return false;
     }
     const shard = this.insertionShard();
     while (this.count >= this.options.maxEntries && this.evictOne(shard, 'capacity'));
-    while (this.bytes + size > this.options.maxBytes && this.evictOne(shard, 'bytes'));
+    const byBytes = this.byteLimit === this.options.maxBytes ? 'bytes' : 'memory';
+    while (this.bytes + size > this.byteLimit && this.evictOne(shard, byBytes));
     const hash = this.lru ? 0 : hashKey(key);
     if (!this.lru && !toMain) toMain = this.ghost!.has(hash);
 
@@ -404,7 +431,7 @@ export class EntryStore<V> extends SlotTable<V> {
   }
 
   /** Evicts one entry, from `preferred` when it has any; false when the store is empty. */
-  private evictOne(preferred: Shard, reason: 'capacity' | 'bytes'): boolean {
+  private evictOne(preferred: Shard, reason: 'capacity' | 'bytes' | 'memory'): boolean {
     let shard = preferred;
     if (shard.count === 0) {
       const found = this.shards.find((s) => s.count > 0);
@@ -415,7 +442,7 @@ export class EntryStore<V> extends SlotTable<V> {
       this.removeSlot(shard.mainHead, reason);
       return true;
     }
-    const byBytes = reason === 'bytes';
+    const byBytes = reason !== 'capacity';
     for (;;) {
       const smallOver =
         shard.smallHead !== NONE &&
@@ -476,6 +503,9 @@ export class EntryStore<V> extends SlotTable<V> {
         break;
       case 'bytes':
         this.counters.evictionsByBytes++;
+        break;
+      case 'memory':
+        this.counters.evictionsByMemory++;
         break;
       case 'expired':
         this.counters.expirations++;
