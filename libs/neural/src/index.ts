@@ -28,3 +28,4 @@ export { ModelCacheClosedError, ModelCapacityError, ModelLoadError, ModelLoadTim
 export { neuralHealth, type ModelCacheView } from './neural.health.js';
 export { NeuralReporter, neuralRecommendations } from './neural.reporter.js';
 export { NeuralMetrics } from './neural.metrics.js';
+export { modelCacheMemoryConsumer, NeuralMemoryRegistrar, resultCacheMemoryConsumer } from './neural.memory.js';

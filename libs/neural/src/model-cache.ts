@@ -1,4 +1,4 @@
-import { BallastError } from '@ballast/core';
+import { BallastError, MemoryReservationRefusedError } from '@ballast/core';
 
 import type {
   ModelCacheObserver,
@@ -116,7 +116,15 @@ export class ModelCache<M = unknown> {
     explicit: 0,
     shutdown: 0,
     'late-load': 0,
+    memory: 0,
   };
+  /** The memory governor's cap while pressure lasts; `maxBytes` applies when undefined. */
+  private growthCap: number | undefined;
+  /**
+   * Takes a reservation for a load's predicted bytes, held until the load has finished (set by the
+   * module when a memory governor is present). Throwing (a refused reservation) fails the load.
+   */
+  reserveMemory: ((bytes: number, owner: string) => Disposable) | undefined;
   /** Bytes of cached results per model key (`name@device`), filled in by a result cache. */
   resultBytesOf: (key: string) => number = () => 0;
 
@@ -255,6 +263,54 @@ export class ModelCache<M = unknown> {
       }
     }
     return out;
+  }
+
+  /**
+   * Unloads least recently used, unpinned models nobody leases until about `bytes` are freed, and
+   * answers the bytes freed once their sessions are released. A leased model is never released under
+   * its lease: when that is not enough, leased models are marked to unload when their last lease
+   * ends (not counted in the answer). Pinned models stay.
+   */
+  async shrink(bytes: number): Promise<number> {
+    if (bytes <= 0 || this.closing) return 0;
+    const freed: Promise<number>[] = [];
+    let planned = 0;
+    for (const entry of [...this.entries.values()]) {
+      if (planned >= bytes) break;
+      if (entry.state !== 'ready' || entry.pinned || entry.leases.size > 0) continue;
+      const charged = entry.charged;
+      planned += charged;
+      this.startUnload(entry, 'memory');
+      freed.push(entry.unloading!.then(() => charged));
+    }
+    for (const entry of [...this.entries.values()]) {
+      if (planned >= bytes) break;
+      if (entry.state !== 'ready' || entry.pinned) continue;
+      planned += entry.charged;
+      this.startUnload(entry, 'memory'); // its session is released when its last lease ends
+    }
+    return (await Promise.all(freed)).reduce((sum, charged) => sum + charged, 0);
+  }
+
+  /**
+   * Caps the charged bytes at `bytes` while memory pressure lasts: loads wait for (or make) room
+   * under the cap as under `maxBytes`, and models over it are unloaded now as `shrink` would.
+   * `undefined` lifts the cap.
+   */
+  setGrowthCap(bytes: number | undefined): void {
+    this.growthCap = bytes === undefined ? undefined : Math.max(0, bytes);
+    const over = this.chargedBytes() - this.byteLimit();
+    if (over > 0) void this.shrink(over);
+    this.signal();
+  }
+
+  /** The governor's cap in force, or `undefined` when `maxBytes` is the bound. */
+  get memoryCap(): number | undefined {
+    return this.growthCap;
+  }
+
+  private byteLimit(): number {
+    return this.growthCap === undefined ? this.options.maxBytes : Math.min(this.growthCap, this.options.maxBytes);
   }
 
   /** Bytes charged against `maxBytes` right now. */
@@ -414,7 +470,16 @@ export class ModelCache<M = unknown> {
           { model: entry.key, predictedBytes: predicted, maxBytes: this.options.maxBytes },
         );
       }
+      if (predicted > this.byteLimit()) {
+        // Under a memory cap it cannot fit whatever is unloaded: refuse without unloading anything.
+        throw new ModelCapacityError(
+          `Model ${entry.key} needs about ${predicted} bytes, more than the ${this.byteLimit()} bytes the cache is capped at under memory pressure`,
+          { model: entry.key, predictedBytes: predicted, maxBytes: this.byteLimit() },
+        );
+      }
       await this.admit(entry, predicted);
+      // Until the model is loaded its memory is not in the governor's sample: hold it as reserved.
+      using _reservation = this.reserveMemory?.(predicted, `neural:load:${entry.key}`);
       const loaded = await this.loadWithTimeout(entry, request);
       if (this.options.warmUpOnLoad) await loaded.warmUp?.();
       entry.loaded = loaded;
@@ -423,7 +488,7 @@ export class ModelCache<M = unknown> {
       entry.state = 'ready';
       entry.loadedAt = entry.lastUsedAt = Date.now();
       this.notePeak();
-      if (this.chargedBytes() > this.options.maxBytes) this.makeRoom(entry, 0, 0);
+      if (this.chargedBytes() > this.byteLimit()) this.makeRoom(entry, 0, 0);
       this.counts.loads++;
       this.observer.loaded?.(entry.key, performance.now() - started, entry.charged, loaded.resources ?? []);
     } catch (error) {
@@ -441,7 +506,13 @@ export class ModelCache<M = unknown> {
             );
       this.counts.loadFailures++;
       this.observer.loadFailed?.(entry.key, error);
-      if (this.options.failedLoadTtlMs > 0 && !(error instanceof ModelCacheClosedError)) {
+      // A closed cache, a refused reservation or no room under a memory cap say nothing about the
+      // model: the next call tries again.
+      const transient =
+        error instanceof ModelCacheClosedError ||
+        error instanceof MemoryReservationRefusedError ||
+        (error instanceof ModelCapacityError && this.growthCap !== undefined);
+      if (this.options.failedLoadTtlMs > 0 && !transient) {
         entry.failedUntil = Date.now() + this.options.failedLoadTtlMs;
       } else {
         this.entries.delete(entry.key);
@@ -504,7 +575,7 @@ export class ModelCache<M = unknown> {
       if (this.closing) throw new ModelCacheClosedError('The model cache is closed', { model: entry.name });
       const used = this.chargedBytes();
       const count = this.liveCount();
-      if (used + bytes <= this.options.maxBytes && count + 1 <= this.options.maxModels) {
+      if (used + bytes <= this.byteLimit() && count + 1 <= this.options.maxModels) {
         entry.charged = bytes;
         entry.admitted = true;
         this.notePeak();
@@ -513,8 +584,8 @@ export class ModelCache<M = unknown> {
       const stillShort = this.makeRoom(entry, bytes, 1);
       if (stillShort && !this.anythingInFlight(entry)) {
         throw new ModelCapacityError(
-          `No room for model ${entry.key}: pinned or leased models hold the cache (${used} of ${this.options.maxBytes} bytes, ${count} of ${this.options.maxModels} models)`,
-          { model: entry.key, chargedBytes: used, maxBytes: this.options.maxBytes, models: count },
+          `No room for model ${entry.key}: pinned or leased models hold the cache (${used} of ${this.byteLimit()} bytes${this.growthCap === undefined ? '' : ', capped under memory pressure'}, ${count} of ${this.options.maxModels} models)`,
+          { model: entry.key, chargedBytes: used, maxBytes: this.byteLimit(), models: count },
         );
       }
       const left = deadline - Date.now();
@@ -546,7 +617,7 @@ export class ModelCache<M = unknown> {
         leaving++;
       }
     }
-    let needBytes = this.chargedBytes() - freeing + bytes - this.options.maxBytes;
+    let needBytes = this.chargedBytes() - freeing + bytes - this.byteLimit();
     // `liveCount` counts admitted entries: the one being admitted (models = 1) is not among them yet.
     let needModels = this.liveCount() - leaving + models - this.options.maxModels;
     while (needBytes > 0 || needModels > 0) {

@@ -16,6 +16,7 @@ import { ModelCache } from './model-cache.js';
 import { NEURAL_OPTIONS, RESULT_CACHE } from './neural.constants.js';
 import { ConfigurableNeuralModule, NEURAL_MODULE_OPTIONS, NEURAL_OPTIONS_TYPE } from './neural.module-definition.js';
 import { NeuralLifecycle } from './neural-cleanup.scheduler.js';
+import { NeuralMemoryRegistrar } from './neural.memory.js';
 import { NeuralMetrics } from './neural.metrics.js';
 import { neuralOptions, type NeuralModuleOptions, type NeuralOptions } from './neural.options.js';
 import { NeuralService } from './neural.service.js';
@@ -118,6 +119,7 @@ const providers: Provider[] = [
   },
   NeuralService,
   NeuralLifecycle,
+  NeuralMemoryRegistrar,
 ];
 
 /**

@@ -63,6 +63,8 @@ export class ResultCache<V extends TensorMap = TensorMap> {
   private readonly inFlight = new Map<string, Promise<V>>();
   private readonly bytesByModel = new Map<string, number>();
   private bytes = 0;
+  /** The memory governor's cap while pressure lasts; `maxBytes` applies when undefined. */
+  private growthCap: number | undefined;
   private readonly counts = { hits: 0, misses: 0, evictions: 0, expirations: 0, rejected: 0 };
 
   constructor(readonly options: ResultCacheOptions) {}
@@ -102,16 +104,13 @@ export class ResultCache<V extends TensorMap = TensorMap> {
     const bytes = tensorBytes(value) + ENTRY_OVERHEAD + key.length * 2;
     const old = this.entries.get(key);
     if (old) this.remove(key, old);
-    if (bytes > this.options.maxBytes) {
+    const limit = this.byteLimit();
+    if (bytes > limit) {
       this.counts.rejected++;
       return;
     }
-    while (
-      this.entries.size > 0 &&
-      (this.bytes + bytes > this.options.maxBytes || this.entries.size + 1 > this.options.maxEntries)
-    ) {
-      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry<V>];
-      this.remove(oldestKey, oldest, 'evictions');
+    while (this.entries.size > 0 && (this.bytes + bytes > limit || this.entries.size + 1 > this.options.maxEntries)) {
+      this.evictOldest();
     }
     const expiresAt = this.options.ttlMs > 0 ? Date.now() + this.options.ttlMs : Number.POSITIVE_INFINITY;
     this.entries.set(key, { model, value, bytes, expiresAt });
@@ -142,6 +141,32 @@ export class ResultCache<V extends TensorMap = TensorMap> {
     return removed;
   }
 
+  /** Bytes held now (results plus per-entry overhead), as counted against `maxBytes`. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /** Evicts least recently used results until about `bytes` are freed; answers the bytes freed. */
+  shrink(bytes: number): number {
+    const before = this.bytes;
+    while (this.entries.size > 0 && before - this.bytes < bytes) this.evictOldest();
+    return before - this.bytes;
+  }
+
+  /**
+   * Caps the results at `bytes` while memory pressure lasts (evicting down to it now, and at every
+   * write as at `maxBytes`); `undefined` lifts the cap.
+   */
+  setGrowthCap(bytes: number | undefined): void {
+    this.growthCap = bytes === undefined ? undefined : Math.max(0, bytes);
+    if (this.bytes > this.byteLimit()) this.shrink(this.bytes - this.byteLimit());
+  }
+
+  /** The governor's cap in force, or `undefined` when `maxBytes` is the bound. */
+  get memoryCap(): number | undefined {
+    return this.growthCap;
+  }
+
   bytesOf(model: string): number {
     return this.bytesByModel.get(model) ?? 0;
   }
@@ -162,6 +187,15 @@ export class ResultCache<V extends TensorMap = TensorMap> {
       hitRate: reads === 0 ? 0 : this.counts.hits / reads,
       ...this.counts,
     };
+  }
+
+  private byteLimit(): number {
+    return this.growthCap === undefined ? this.options.maxBytes : Math.min(this.growthCap, this.options.maxBytes);
+  }
+
+  private evictOldest(): void {
+    const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry<V>];
+    this.remove(oldestKey, oldest, 'evictions');
   }
 
   private remove(key: string, entry: Entry<V>, counter?: 'evictions' | 'expirations'): void {

@@ -1,6 +1,7 @@
 export type ModelState = 'loading' | 'ready' | 'unloading' | 'failed';
 
-export type UnloadReason = 'capacity' | 'idle' | 'explicit' | 'shutdown' | 'late-load';
+/** `memory`: the memory governor asked the cache to shrink, or capped it under pressure. */
+export type UnloadReason = 'capacity' | 'idle' | 'explicit' | 'shutdown' | 'late-load' | 'memory';
 
 /** One model's memory and use, as `ModelCache.models()` lists it. */
 export interface ModelInfo {
