@@ -10,7 +10,11 @@ export interface ReplayOptions {
   readonly limit?: number;
   /** Letters claimed per round trip. Default 100. */
   readonly batchSize?: number;
-  /** How long a claimed letter stays hidden from other replays (Postgres, memory). Default 60 s. */
+  /**
+   * How long a claimed letter stays hidden from other replays (every store). A batch is leased when
+   * it is claimed, so this must cover handling `batchSize` letters; a replayer that dies leaves its
+   * letters to the others after this long. Default 60 s.
+   */
   readonly leaseMs?: number;
 }
 

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import { Redis, type RedisOptions } from 'ioredis';
 
 import type {
@@ -16,7 +18,7 @@ export interface RedisDeadLetterStoreOptions {
   readonly client?: Redis;
   /** Or a URL: we open a client of our own and close it on shutdown. */
   readonly url?: string;
-  /** Streams are `<prefix>:q:<queue>`, the set of queues `<prefix>:queues`. */
+  /** Streams are `<prefix>:q:<queue>`, the set of queues `<prefix>:queues`, leases `<prefix>:lease:<queue>:<id>`. */
   readonly keyPrefix: string;
   /** XADD MAXLEN ~ this, per queue. */
   readonly maxEntries: number;
@@ -37,15 +39,38 @@ type StreamEntry = [id: string, fields: string[]];
 const PAGE = 200;
 
 /**
+ * Leases the letters that still exist: KEYS = [stream, lease key per id], ARGV = [owner, leaseMs,
+ * id...]. Checking and leasing in one script matters: a replayer whose XRANGE page is a moment old
+ * would otherwise lease (and deliver again) a letter another replayer just delivered and deleted.
+ */
+const LEASE_SCRIPT = `local got = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  if #redis.call('XRANGE', KEYS[1], id, id) > 0 and redis.call('SET', KEYS[i - 1], ARGV[1], 'PX', ARGV[2], 'NX') then
+    got[#got + 1] = id
+  end
+end
+return got`;
+
+/**
  * Dead letters in Redis Streams, one stream per queue, capped with `XADD ... MAXLEN ~ maxEntries`.
  * A failed replay re-adds the letter with its attempt count raised and deletes the old entry in one
  * MULTI, so the letter is never absent; it gets a newer id, past the replay's bound, so one replay
  * does not see it twice.
+ *
+ * Replays from several instances at once: a claimed letter is leased with `SET <lease key> <owner>
+ * NX PX leaseMs` (in a script that first checks the letter still exists), so another replayer skips it while the lease holds, and a replayer that died
+ * mid-delivery leaves a lease that simply expires: the letter is claimable again after `leaseMs`.
+ * (A consumer group was the other candidate; its single last-delivered id per group does not fit a
+ * replay that skips parked letters and leaves re-queued failures for the next replay: an entry
+ * acknowledged as parked would never be offered to a later replay with a higher `maxAttempts`.)
  */
 export class RedisDeadLetterStore implements DeadLetterStore {
   readonly kind = 'redis';
   private client: Redis | undefined;
   private owned = false;
+  /** Who holds a lease: this store instance (a process may hold several). */
+  private readonly owner = `${process.pid}:${randomBytes(6).toString('hex')}`;
 
   constructor(private readonly options: RedisDeadLetterStoreOptions) {
     if (!options.client && !options.url) {
@@ -111,16 +136,35 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     return last[0]?.[0];
   }
 
-  async claim(queue: string, { limit, afterId, bound, maxAttempts }: ClaimOptions): Promise<DeadLetterRecord[]> {
+  async claim(
+    queue: string,
+    { limit, afterId, bound, maxAttempts, leaseMs }: ClaimOptions,
+  ): Promise<DeadLetterRecord[]> {
     if (bound === undefined) return [];
     const out: DeadLetterRecord[] = [];
     let start = afterId === undefined ? '-' : `(${afterId}`;
     while (out.length < limit) {
       const page = (await this.redis().xrange(this.key(queue), start, bound, 'COUNT', PAGE)) as StreamEntry[];
-      for (const entry of page) {
-        const letter = this.toLetter(queue, entry);
-        if (letter.attempts < maxAttempts) out.push(letter);
-        if (out.length >= limit) break;
+      const candidates = page.map((entry) => this.toLetter(queue, entry)).filter((l) => l.attempts < maxAttempts);
+      // Lease candidates a few at a time in one round trip each; only those whose lease we got are
+      // ours, and the ones other replayers hold are skipped for the next.
+      for (let i = 0; i < candidates.length && out.length < limit;) {
+        const wanted = candidates.slice(i, i + (limit - out.length));
+        i += wanted.length;
+        const ids = wanted.map((letter) => letter.id);
+        const leaseKeys = ids.map((id) => this.leaseKey(queue, id));
+        const got = new Set(
+          (await this.redis().eval(
+            LEASE_SCRIPT,
+            1 + ids.length,
+            this.key(queue),
+            ...leaseKeys,
+            this.owner,
+            leaseMs,
+            ...ids,
+          )) as string[],
+        );
+        for (const letter of wanted) if (got.has(letter.id)) out.push(letter);
       }
       if (page.length < PAGE) break;
       start = `(${page[page.length - 1]![0]}`;
@@ -129,7 +173,8 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   }
 
   async remove(queue: string, id: string): Promise<boolean> {
-    return (await this.redis().xdel(this.key(queue), id)) > 0;
+    const results = await this.redis().multi().xdel(this.key(queue), id).del(this.leaseKey(queue, id)).exec();
+    return Number(results?.[0]?.[1] ?? 0) > 0;
   }
 
   async recordFailure(queue: string, letter: DeadLetterRecord, error: DeadLetterErrorInfo, at: Date): Promise<void> {
@@ -147,6 +192,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
       .multi()
       .xadd(key, 'MAXLEN', '~', this.options.maxEntries, '*', 'letter', toJson(stored))
       .xdel(key, letter.id)
+      .del(this.leaseKey(queue, letter.id))
       .exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
@@ -224,6 +270,10 @@ export class RedisDeadLetterStore implements DeadLetterStore {
 
   private key(queue: string): string {
     return `${this.options.keyPrefix}:q:${queue}`;
+  }
+
+  private leaseKey(queue: string, id: string): string {
+    return `${this.options.keyPrefix}:lease:${queue}:${id}`;
   }
 
   private queuesKey(): string {
