@@ -89,6 +89,8 @@ class BreakerTimeout implements DeadlineOwner {
     readonly wheel: TimerWheel,
   ) {}
 
+  armed(): void {}
+
   timedOut(): void {}
 }
 

@@ -231,3 +231,28 @@ describe('resilience decorators', () => {
     await ResilienceHolder.closeStandalone();
   });
 });
+
+describe('timeout behind a breaker', () => {
+  it('counts only the calls the breaker let run: a short-circuited call is neither in time nor timed out', async () => {
+    const runtime = ResilienceRuntime.create({ breaker: { openDurationMs: 60_000 } });
+    ResilienceHolder.install(runtime);
+    try {
+      class Quotes {
+        async quote(): Promise<number> {
+          return 42;
+        }
+      }
+      decorate(Quotes.prototype, 'quote', [CircuitBreaker('quotes'), Timeout(1_000)]);
+      const quotes = new Quotes();
+      await expect(quotes.quote()).resolves.toBe(42);
+      runtime.breaker('quotes').forceOpen();
+      await expect(quotes.quote()).rejects.toThrow(/open/i);
+      await expect(quotes.quote()).rejects.toThrow(/open/i);
+      const stats = [...runtime.timeouts.values()][0]!.stats;
+      expect({ calls: stats.calls, timeouts: stats.timeouts }).toEqual({ calls: 1, timeouts: 0 });
+    } finally {
+      ResilienceHolder.uninstall(runtime);
+      await runtime.close();
+    }
+  });
+});

@@ -88,10 +88,8 @@ export class MethodPipeline {
       : this.breaker;
     let guarded: Step;
     if (breaker) {
-      guarded = (context) => {
-        if (timeout) timeout.stats.calls++;
-        return breaker.execute(inner, { context, timeout });
-      };
+      // The timeout counts the call when the breaker lets it run (DeadlineOwner.armed), not here.
+      guarded = (context) => breaker.execute(inner, { context, timeout });
     } else if (timeout) {
       guarded = (context) => timeout.execute(inner, context);
     } else {

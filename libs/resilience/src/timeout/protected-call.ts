@@ -8,6 +8,8 @@ export interface DeadlineOwner {
   readonly name: string;
   readonly timeoutMs: number;
   readonly wheel: TimerWheel;
+  /** Called once per call that starts under this deadline (not for one a breaker refused). */
+  armed(): void;
   /** Called once per call that ran out of time. */
   timedOut(): void;
 }
@@ -52,6 +54,7 @@ export class ProtectedCall<T> extends AbortableContext implements WheelEntry {
     );
     ProtectedCall.creating = undefined;
     this.deadline = deadline;
+    deadline.armed();
     const slot = deadline.wheel.schedule(this, deadline.timeoutMs, now);
     this.slot = slot;
     this.slotIndex = slot.used - 1;

@@ -29,8 +29,15 @@ export class TimeoutPolicy implements DeadlineOwner {
   }
 
   execute<T>(fn: Protected<T>, parent?: CallContext | AbortSignal): Promise<T> {
-    this.stats.calls++;
     return new ProtectedCall<T>(toContext(parent)).run(fn, this);
+  }
+
+  /**
+   * @internal Counted by the call when it starts under this deadline: a call that a breaker in
+   * front of it refused never ran, so it is neither in time nor timed out.
+   */
+  armed(): void {
+    this.stats.calls++;
   }
 
   /** @internal Counted by the call that ran out of time. */
