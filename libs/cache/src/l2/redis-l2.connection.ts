@@ -4,6 +4,7 @@ import { RedactingLogger, type ResourceHandle, type ResourceRegistry } from '@ba
 import { Redis, type RedisOptions } from 'ioredis';
 
 import type { InvalidationMessage, L2Listener } from './cache-l2.interface.js';
+import { registerL2Sockets } from './l2-socket-registration.js';
 
 export interface RedisL2ConnectionOptions {
   readonly url?: string;
@@ -35,6 +36,7 @@ export class RedisL2Connection {
   private readonly listeners = new Map<string, L2Listener>();
   private readonly logger = new RedactingLogger('CacheModule');
   private readonly handles: ResourceHandle[] = [];
+  private readonly socketRegistrations: (() => void)[] = [];
   private commandsReady = false;
   private linkUp = false;
   private failures = 0;
@@ -48,7 +50,9 @@ export class RedisL2Connection {
     const overrides: RedisOptions = {
       lazyConnect: true,
       enableOfflineQueue: false,
-      commandTimeout: options.commandTimeoutMs,
+      // Callers get their answer by commandTimeoutMs (withL2Deadline, which does not count our own
+      // event-loop lag against Redis); this only clears commands a hung Redis never answers.
+      commandTimeout: Math.max(1_000, options.commandTimeoutMs * 20),
       connectTimeout: options.connectTimeoutMs,
       maxRetriesPerRequest: 0,
       autoResubscribe: false,
@@ -69,6 +73,8 @@ export class RedisL2Connection {
         details: { role },
       });
       if (handle) this.handles.push(handle);
+      // The client's sockets too, each under the same owner: a reconnect's new socket is not an unowned one.
+      if (resources) this.socketRegistrations.push(registerL2Sockets(client, resources, 'CacheModule', role));
     }
     this.commands.on('ready', () => {
       this.commandsReady = true;
@@ -156,6 +162,7 @@ export class RedisL2Connection {
       clearTimeout(timer);
     }
     this.commands.disconnect();
+    for (const release of this.socketRegistrations.splice(0)) release();
     for (const handle of this.handles) handle.release();
   }
 

@@ -1,4 +1,5 @@
 import type { CacheL2, InvalidationMessage, L2Entry, L2Listener } from './cache-l2.interface.js';
+import { withL2Deadline } from './l2-command-deadline.js';
 import type { RedisL2Connection } from './redis-l2.connection.js';
 
 /** How values cross to Redis; JSON by default (so a Date comes back as a string). */
@@ -158,7 +159,7 @@ export class RedisL2<V> implements CacheL2<V> {
 
   private async run<T>(command: () => Promise<T>): Promise<T> {
     try {
-      const result = await command();
+      const result = await withL2Deadline(command, this.connection.options.commandTimeoutMs);
       this.connection.recordOutcome(true);
       return result;
     } catch (error) {
