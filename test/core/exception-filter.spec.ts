@@ -30,6 +30,11 @@ const thrown: Record<string, () => unknown> = {
   platformTimeout: () => new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
   wrapped: () =>
     Object.assign(new Error('query failed: password=hunter2'), { driverError: new QuotaError('postgres://u:pw@db') }),
+  connectionLost: () =>
+    Object.assign(new Error('write ECONNRESET'), {
+      name: 'QueryFailedError',
+      driverError: Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET' }),
+    }),
   unknown: () => new Error('connect postgres://app:secret@db:5432 failed'),
   notFound: () => new NotFoundException('no such ticket'),
 };
@@ -101,6 +106,12 @@ describe.each(['express', 'fastify'] as const)('BallastExceptionFilter on %s', (
       retryAfterSeconds: 3,
     });
     expect(res.text).not.toMatch(/hunter2|pw@|postgres/);
+  });
+
+  it('answers a query whose connection dropped under it (ECONNRESET in its driverError) 503, not 500', async () => {
+    const res = await get('connectionLost').expect(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.body).toMatchObject({ statusCode: 503, code: 'connection_lost', dependency: 'connection' });
   });
 
   it('leaves unknown errors to Nest (500) and HttpExceptions as they are', async () => {

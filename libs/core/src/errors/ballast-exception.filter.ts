@@ -7,18 +7,34 @@ import { httpMeaningOf, type HttpMeaning } from './http-meaning.js';
 
 const ERROR_NAMES: Record<HttpMeaning['status'], string> = { 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
+/** Node's codes for a connection that broke or could not be made: the peer, not the request, failed. */
+const CONNECTION_LOST_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
 /**
  * The HTTP meaning of `error`, of an error it wraps (`cause`, TypeORM's `driverError`), or 504 for
  * a platform timeout (`AbortSignal.timeout()` rejects with a DOMException named TimeoutError).
  */
 export function resolveHttpMeaning(error: unknown): HttpMeaning | undefined {
   let current: unknown = error;
+  let connectionLost = false;
   for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
     const meaning = httpMeaningOf(current);
     if (meaning) return meaning;
-    const next = current as { cause?: unknown; driverError?: unknown };
+    const next = current as { cause?: unknown; driverError?: unknown; code?: unknown };
+    if (typeof next.code === 'string' && CONNECTION_LOST_CODES.has(next.code)) connectionLost = true;
     current = next.cause ?? next.driverError;
   }
+  // A query or call whose connection dropped under it (a database cut mid-query: TypeORM's
+  // QueryFailedError over pg's "write ECONNRESET"): the dependency failed, not the request.
+  if (connectionLost) return { status: 503, code: 'connection_lost', dependency: 'connection', retryAfterMs: 1_000 };
   if ((error as { name?: unknown } | null)?.name === 'TimeoutError') {
     return { status: 504, code: 'timeout', dependency: 'call' };
   }
