@@ -14,7 +14,7 @@ const swc = [
   },
 ];
 
-const libs = ['core', 'pool', 'cache', 'neural', 'resilience', 'tracker'];
+const libs = ['core', 'pool', 'cache', 'neural', 'resilience', 'tracker', 'memory'];
 
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const LIBS = ['core', 'pool', 'cache', 'neural', 'resilience', 'tracker'];
+const LIBS = ['core', 'pool', 'cache', 'neural', 'resilience', 'tracker', 'memory'];
 const args = new Set(process.argv.slice(2).filter((a) => !a.includes('=')));
 const option = (name) =>
   process.argv

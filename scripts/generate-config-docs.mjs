@@ -17,6 +17,7 @@ const SOURCES = [
   { title: '@ballast/resilience', guide: 'resilience.md', load: () => import('@ballast/resilience') },
   { title: '@ballast/tracker', guide: 'tracker.md', load: () => import('@ballast/tracker') },
   { title: '@ballast/neural', guide: 'neural.md', load: () => import('@ballast/neural') },
+  { title: '@ballast/memory', guide: 'memory.md', load: () => import('@ballast/memory') },
 ];
 
 function isDefinition(value) {

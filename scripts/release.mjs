@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const LIBS = ['core', 'pool', 'cache', 'neural', 'resilience', 'tracker']; // core first: the others peer on it
+const LIBS = ['core', 'pool', 'cache', 'neural', 'resilience', 'tracker', 'memory']; // core first: the others peer on it
 const [version] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 if (!version || !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(version)) {
   console.error('usage: node scripts/release.mjs <major.minor.patch[-pre]> [--publish]');
