@@ -17,7 +17,7 @@ export interface MemoryBudget {
    * OOM killer counts), `heap` for V8's limit (what "JavaScript heap out of memory" counts).
    */
   readonly measure: 'rss' | 'heap';
-  /** The V8 heap limit, reported either way: a heap limit above the container's invites an OOM kill. */
+  /** V8's `heap_size_limit`, reported either way: a heap limit above the container's invites an OOM kill. */
   readonly heapLimitBytes: number;
 }
 
@@ -53,6 +53,22 @@ export function cgroupLimit(root: string): { bytes: number; version: 2 | 1 } | u
   return v1 === undefined ? undefined : { bytes: v1, version: 1 };
 }
 
+/**
+ * What the heap can retain: V8's `heap_size_limit` counts the young generation (three semi-spaces,
+ * 16 MB each by default on 64-bit), but only the old generation holds what survives, and "heap out
+ * of memory" comes when the old generation is full. So the budget is the limit minus that reserve:
+ * 64 MB with `--max-old-space-size=64`, not the 112 MB V8 reports.
+ */
+export function retainableHeapBytes(heapSizeLimit: number, argv: readonly string[] = process.execArgv): number {
+  const flags = [...argv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  let semiSpaceMb = 16;
+  for (const flag of flags) {
+    const match = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(flag);
+    if (match) semiSpaceMb = Number(match[1]);
+  }
+  return Math.max(heapSizeLimit / 2, heapSizeLimit - 3 * semiSpaceMb * MB);
+}
+
 /** The effective budget: the option wins, then the container limit, then V8's heap limit. */
 export function detectMemoryBudget(maxMemoryMb: number | undefined, cgroupRoot: string): MemoryBudget {
   const heapLimitBytes = getHeapStatistics().heap_size_limit;
@@ -67,5 +83,5 @@ export function detectMemoryBudget(maxMemoryMb: number | undefined, cgroupRoot: 
       heapLimitBytes,
     };
   }
-  return { limitBytes: heapLimitBytes, source: 'v8-heap', measure: 'heap', heapLimitBytes };
+  return { limitBytes: retainableHeapBytes(heapLimitBytes), source: 'v8-heap', measure: 'heap', heapLimitBytes };
 }

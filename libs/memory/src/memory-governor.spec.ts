@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { BallastOptionsError, MemoryReservationRefusedError, type MemoryConsumer } from '@ballast/core';
 import { afterAll, describe, expect, it } from '@jest/globals';
 
-import { detectMemoryBudget } from './memory-budget.js';
+import { detectMemoryBudget, retainableHeapBytes } from './memory-budget.js';
 import { MemoryGovernor } from './memory-governor.js';
 import { memoryOptions } from './memory.options.js';
 import { nextPressureLevel } from './pressure-level.js';
@@ -145,7 +145,9 @@ describe('detectMemoryBudget', () => {
     writeFileSync(join(v2, 'memory.max'), 'max\n');
     const fallback = detectMemoryBudget(undefined, none);
     expect(fallback).toMatchObject({ source: 'v8-heap', measure: 'heap' });
-    expect(fallback.limitBytes).toBe(fallback.heapLimitBytes);
+    expect(fallback.limitBytes).toBe(retainableHeapBytes(fallback.heapLimitBytes));
+    expect(retainableHeapBytes(112 * MB, ['--max-old-space-size=64'])).toBe(64 * MB);
+    expect(retainableHeapBytes(76 * MB, ['--max-semi-space-size=4'])).toBe(64 * MB);
     expect(detectMemoryBudget(undefined, v2).source).toBe('v8-heap'); // "max": no limit
   });
 });
