@@ -74,7 +74,7 @@ describe('MemoryModule in an app', () => {
       .list('readiness')
       .find((c) => c.name === 'memory');
     expect(health?.critical).toBe(false);
-    expect(await health?.probe()).toMatchObject({
+    expect(await health?.probe(AbortSignal.timeout(1_000))).toMatchObject({
       status: 'degraded',
       details: { level: 'critical', source: 'option' },
     });
