@@ -49,11 +49,14 @@ export class Fleet {
     try {
       await fleet.proxy.listen();
       const count = options.instances ?? 3;
+      // The first alone: the demo creates or alters its table at start-up (TypeORM synchronize),
+      // and several doing that at once on a changed schema collide in the catalog.
+      fleet.instances[0] = await DemoProcess.start(fleet.env(0));
       const started = await Promise.allSettled(
-        Array.from({ length: count }, (_, slot) => DemoProcess.start(fleet.env(slot))),
+        Array.from({ length: count - 1 }, (_, i) => DemoProcess.start(fleet.env(i + 1))),
       );
-      started.forEach((result, slot) => {
-        if (result.status === 'fulfilled') fleet.instances[slot] = result.value;
+      started.forEach((result, i) => {
+        if (result.status === 'fulfilled') fleet.instances[i + 1] = result.value;
       });
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason as Error;
