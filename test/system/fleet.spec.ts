@@ -15,7 +15,9 @@ describe('a fleet of three demo instances (fleet suite, CI version)', () => {
   it('runs the fleet scenarios', async () => {
     report = await runFleet({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, quick: true, log: () => undefined });
     expect(report.summary.instances).toBe(3);
-  }, 178_000);
+    // About 30-60 s on a quiet machine, nearly all of it four demo start-ups; on this 2-core machine
+    // shared by several sessions (load average ~20) a start-up took 30 s and the whole up to 3 min.
+  }, 300_000);
 
   it('rolling restart under load: every request answered 2xx through the proxy, no acknowledged write lost', () => {
     const roll = report.rollingRestart;

@@ -4,6 +4,7 @@ import { cacheCoherence, type CacheCoherenceResult } from './cache-coherence.sce
 import { ConnectionSampler } from './connection-sampler.js';
 import { deadLettersInFleet, type DeadLetterFleetResult } from './dead-letters.scenario.js';
 import { Fleet, seedTickets } from './fleet.js';
+import { redisOutage, type RedisOutageResult } from './redis-outage.scenario.js';
 import { rollingRestart, type RollingRestartResult } from './rolling-restart.scenario.js';
 
 export interface FleetEnv {
@@ -34,6 +35,8 @@ export interface FleetReport {
   readonly cache: CacheCoherenceResult;
   readonly deadLetters: DeadLetterFleetResult;
   readonly rollingRestart: RollingRestartResult;
+  /** A fleet of its own on a private redis-server that is killed and started again. */
+  readonly redisOutage?: RedisOutageResult;
 }
 
 /** Runs every fleet scenario on one fleet of three (and a private one where Redis must fail). */
@@ -69,6 +72,12 @@ export async function runFleet(env: FleetEnv): Promise<FleetReport> {
     } finally {
       await fleet.stop();
     }
+    // Not in the quick run: a second fleet means three more start-ups.
+    let outage: RedisOutageResult | undefined;
+    if (!env.quick) {
+      env.log('Redis outage: a second fleet on a private redis-server, killed and started again ...');
+      outage = await redisOutage({ databaseUrl: env.databaseUrl, log: env.log });
+    }
     await sampler.sample();
     return {
       summary: {
@@ -85,6 +94,7 @@ export async function runFleet(env: FleetEnv): Promise<FleetReport> {
       cache,
       deadLetters,
       rollingRestart: roll,
+      ...(outage ? { redisOutage: outage } : {}),
     };
   } finally {
     await sampler.stop();
