@@ -61,7 +61,7 @@ export class PoolMetrics {
   private readonly pools = new Set<PoolStatsSource>();
   private readonly redisClients = new Set<RedisClientStatsSource>();
   private readonly budgets = new Map<PoolStatsSource, ConnectionBudgetView>();
-  private cache: { at: number; stats: PoolStats[] } | undefined;
+  private cache: PoolStats[] | undefined;
 
   private constructor(registry: MetricsRegistry) {
     for (const family of this.families()) {
@@ -94,12 +94,18 @@ export class PoolMetrics {
     return () => this.redisClients.delete(source);
   }
 
-  /** All pools' stats, read once per scrape (prom-client asks every family in the same tick). */
+  /**
+   * All pools' stats, read once per scrape: prom-client asks every family synchronously in the same
+   * tick, so the reading is kept until the current task's microtasks run and never outlives the scrape
+   * (a time-based cache served a reading taken before the caller's last request).
+   */
   private stats(): PoolStats[] {
-    const now = performance.now();
-    if (this.cache && now - this.cache.at < 50) return this.cache.stats;
+    if (this.cache) return this.cache;
     const stats = [...this.pools].map((p) => p.stats());
-    this.cache = { at: now, stats };
+    this.cache = stats;
+    queueMicrotask(() => {
+      if (this.cache === stats) this.cache = undefined;
+    });
     return stats;
   }
 
