@@ -126,6 +126,12 @@ describe('the dashboard in Chromium', () => {
       // Line panels are uPlot canvases; the breaker timeline is rows of coloured runs.
       expect(panel.canvas).toBe(panel.id !== 'breaker-states');
     }
+    // A laptop-sized window: the charts follow their figures instead of overflowing them.
+    const overflowing =
+      "[...document.querySelectorAll('figure[data-panel] canvas')].filter((c) => c.getBoundingClientRect().width > c.closest('figure').clientWidth).length";
+    await page.setViewportSize({ width: 900, height: 800 });
+    await page.waitForFunction(`${overflowing} === 0`, undefined, { timeout: 5_000 });
+    await page.setViewportSize({ width: 1440, height: 900 });
     await expect(page.locator('.timeline-row[data-breaker="upstream"]').getAttribute('data-state')).resolves.toBe(
       'closed',
     );

@@ -14,6 +14,20 @@ export const DASHBOARD_SCRIPT = /* js */ `'use strict';
   token.value = sessionStorage.getItem('ballastToken') || '';
   token.addEventListener('change', function () { sessionStorage.setItem('ballastToken', token.value); refresh(); });
   var charts = {};
+  var CHART_HEIGHT = 190;
+
+  // A chart is drawn at its holder's width: the grid reflows with the window, so the charts follow it.
+  function chartWidth(holder) { return Math.max(240, holder.clientWidth || 400); }
+  var resizing = null;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      Object.keys(charts).forEach(function (id) {
+        var plot = charts[id].plot, width = chartWidth(plot.root.parentElement);
+        if (plot.width !== width) plot.setSize({ width: width, height: CHART_HEIGHT });
+      });
+    }, 150);
+  });
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -98,15 +112,19 @@ export const DASHBOARD_SCRIPT = /* js */ `'use strict';
       }
     }
     var holder = figure.querySelector('.chart');
-    var width = Math.max(300, holder.clientWidth || 400);
+    var width = chartWidth(holder);
     var signature = defs.map(function (d) { return d.label; }).join('|');
     var data = [xs].concat(columns);
     var existing = charts[panel.id];
-    if (existing && existing.signature === signature) { existing.plot.setData(data); return; }
+    if (existing && existing.signature === signature) {
+      if (existing.plot.width !== width) existing.plot.setSize({ width: width, height: CHART_HEIGHT });
+      existing.plot.setData(data);
+      return;
+    }
     if (existing) existing.plot.destroy();
     holder.replaceChildren();
     var opts = {
-      width: width, height: 190, series: [{}].concat(defs),
+      width: width, height: CHART_HEIGHT, series: [{}].concat(defs),
       scales: panel.unit === 'ratio' ? { y: { range: [0, 1] } } : {},
       axes: [{ stroke: '#334155' }, { stroke: '#334155', size: 84,
         values: function (u, vals) { return vals.map(function (v) { return fmt(panel.unit, v); }); } }],
