@@ -66,7 +66,8 @@ export const coreOptions = defineOptions(
         schema: z.string().min(16, 'must be at least 16 characters').optional(),
         env: 'BALLAST_ADMIN_TOKEN',
         secret: true,
-        description: 'Bearer token required by the performance API. Without token or guard the API is open.',
+        description:
+          'Bearer token required by the performance API. Without token or guard the API is open, and read-only (routes that change state answer 403).',
       },
       guard: {
         schema: guardSchema.optional(),

@@ -77,6 +77,13 @@ export { PostgresDeadLetterStore } from './dead-letter/stores/postgres-dead-lett
 export type { DeadLetterDataSource, DeadLetterQueryRunner } from './dead-letter/dead-letter-data-source.interface.js';
 export { RedisDeadLetterStore } from './dead-letter/stores/redis-dead-letter.store.js';
 
+export {
+  OPERATOR_STATE_REQUESTS,
+  type OperatorState,
+  type OperatorStateRequest,
+} from './operator-api/operator-state.js';
+export type { BreakerView } from './operator-api/breaker.view.js';
+
 export { SharedBreakerState, type SharedStateMessage } from './shared-state/shared-breaker-state.js';
 
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions } from './decorators/circuit-breaker.decorator.js';

@@ -4,6 +4,8 @@ import { BreakerRegistry } from './breaker/breaker.registry.js';
 import { DeadLetterService } from './dead-letter/dead-letter.service.js';
 import { ResilienceHolder } from './decorators/resilience.holder.js';
 import { RESILIENCE_OPTIONS } from './resilience.constants.js';
+import { BreakerOperatorController } from './operator-api/breaker-operator.controller.js';
+import { BreakerOperatorService } from './operator-api/breaker-operator.service.js';
 import { ResilienceEvents } from './resilience.events.js';
 import { ResilienceHealthIndicator } from './resilience.health-indicator.js';
 import { ResilienceLifecycle } from './resilience.lifecycle.js';
@@ -19,9 +21,12 @@ import { ResilienceRuntime } from './resilience.runtime.js';
 /**
  * Circuit breakers, retry, timeout, bulkhead, fallback and dead letters for a Nest app.
  * Global by default: inject `BreakerRegistry`, `DeadLetterService`, `ResilienceEvents` or the
- * `ResilienceRuntime` anywhere; the method decorators need no injection at all.
+ * `ResilienceRuntime` anywhere; the method decorators need no injection at all. Serves
+ * `/api/performance/breakers` (operator states) while core's performance API is on.
  */
 @Module({
+  // Under the performance API's path and guard: 404 while that API is off.
+  controllers: [BreakerOperatorController],
   providers: [
     {
       provide: RESILIENCE_OPTIONS,
@@ -56,6 +61,7 @@ import { ResilienceRuntime } from './resilience.runtime.js';
     ResilienceMetrics,
     ResilienceLifecycle,
     ResilienceHealthIndicator,
+    BreakerOperatorService,
   ],
   exports: [
     RESILIENCE_OPTIONS,

@@ -9,7 +9,7 @@ import {
   type CanActivate,
 } from '@nestjs/common';
 
-import { BALLAST_CORE_OPTIONS } from '../core.constants.js';
+import { BALLAST_CORE_OPTIONS, PERFORMANCE_API_PATH } from '../core.constants.js';
 import type { BallastCoreOptions } from '../core.options.js';
 import { uplotAssets } from './dashboard.assets.js';
 import { dashboardHtml } from './dashboard.page.js';
@@ -32,7 +32,7 @@ class DashboardEnabledGuard implements CanActivate {
  * under a global prefix). The page and its scripts carry no data and need no token: the data
  * requests do, with the token typed into the page or the app's own guard.
  */
-@Controller('api/performance/dashboard')
+@Controller(`${PERFORMANCE_API_PATH}/dashboard`)
 @UseGuards(DashboardEnabledGuard)
 export class DashboardController {
   private readonly html: string;

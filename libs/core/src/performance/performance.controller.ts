@@ -1,5 +1,6 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 
+import { PERFORMANCE_API_PATH } from '../core.constants.js';
 import { worstHealth } from '../health/health.status.js';
 import { PerformanceHistoryService } from '../history/performance-history.service.js';
 import { MetricsReporterService } from '../rates/metrics-reporter.service.js';
@@ -16,7 +17,7 @@ const metricsOf = (c: ComponentView) => ({
 });
 
 /** The performance API; every route answers from the registered reporters. */
-@Controller('api/performance')
+@Controller(PERFORMANCE_API_PATH)
 @UseGuards(PerformanceApiGuard)
 export class PerformanceController {
   constructor(
