@@ -71,7 +71,7 @@ const MODEL_EVERY = 8;
 // A server yields between requests; the sampler's interval and the GC observer run there. Memory is
 // probed (for the peaks and the pressure episodes) every few requests.
 const PROBE_EVERY = 10;
-const PROGRESS_EVERY = 2_000;
+const PROGRESS_EVERY = 200;
 
 /** Zipf(s) over n keys by inverse CDF on a table, from a seeded LCG (same sequence every run). */
 function zipfSampler(n: number, s: number, seed: number): () => number {

@@ -5,7 +5,15 @@
  * CPU cost of sampling (memory.sampling.ts). The limit is V8's heap limit (`--max-old-space-size`),
  * measured against heap used: that is what kills the ungoverned child. RSS is reported beside it.
  */
-import { costResult, rateResult, roundTo, throughputResult, type BenchResult, type BenchSuite } from '../harness.js';
+import {
+  costResult,
+  median,
+  rateResult,
+  roundTo,
+  throughputResult,
+  type BenchResult,
+  type BenchSuite,
+} from '../harness.js';
 import { measureSamplingCost, ratioRange } from './memory.sampling.js';
 import type { ServiceConfig } from './memory.service.js';
 import { runService, type ServiceRun } from './memory.workload.js';
@@ -87,7 +95,7 @@ const suite: BenchSuite = {
         peerValue: single.result?.cacheHitRate ?? Number.NaN,
         note:
           `goal >= 0.9. Same key streams; the single cache is bounded at 0.8 x limit less the heap in use at start ` +
-          `(the room the governor keeps for caches), no models. Model hit rate with the governor ${roundTo(g?.modelHitRate ?? 0, 3)}`,
+          `(the room the governor keeps for caches and models alike), no models. Model hit rate with the governor ${roundTo(g?.modelHitRate ?? 0, 3)}`,
       }),
       throughputResult({
         case: 'sampling CPU cost',
@@ -112,7 +120,7 @@ const suite: BenchSuite = {
           ours: Math.max(...detection),
           peer: 'goal: one interval',
           peerValue: SERVICE_INTERVAL_MS,
-          note: `${detection.length} episodes; from the first probe at/over 80% of the limit to the level change (0 when the governor saw it first)`,
+          note: `${detection.length} episodes, median ${roundTo(median(detection), 3)} ms; from the first probe at/over 80% of the limit to the level change (0 when the governor saw it first)`,
         }),
       );
     }
@@ -124,7 +132,7 @@ const suite: BenchSuite = {
           ours: Math.max(...recovery),
           peer: 'goal',
           peerValue: 1_000,
-          note: `${recovery.length} episodes; from the level change to the first probe under 80% of the limit`,
+          note: `${recovery.length} episodes, median ${roundTo(median(recovery), 3)} ms; from the level change to the first probe under 80% of the limit`,
         }),
       );
     }
