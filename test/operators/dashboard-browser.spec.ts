@@ -118,8 +118,15 @@ describe('the dashboard in Chromium', () => {
       'breaker-states',
       'resources',
       'model-bytes',
+      'memory-budget',
+      'memory-pressure',
       'event-loop',
       'memory',
+    ]);
+    // The demo's memory governor: used, elevated, critical and limit, and its level.
+    expect(panels.filter((p) => p.id.startsWith('memory-')).map((p) => [p.id, p.series])).toEqual([
+      ['memory-budget', 4],
+      ['memory-pressure', 1],
     ]);
     for (const panel of panels) {
       expect(panel.series).toBeGreaterThan(0);

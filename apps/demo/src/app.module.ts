@@ -1,7 +1,9 @@
 import { BallastCoreModule, coreOptions, mergeOptions, optionsFromEnv } from '@ballast/core';
+import { MemoryModule, MemorySheddingGuard, memoryOptions } from '@ballast/memory';
 import { ResourceTrackerModule, trackerOptions } from '@ballast/tracker';
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 
@@ -33,10 +35,18 @@ import { TicketsModule } from './tickets/tickets.module.js';
       inject: [ConfigService],
       useFactory: (config: ConfigService) => optionsFromEnv(trackerOptions, config),
     }),
+    // One budget for the process (BALLAST_MEMORY_*): the caches and the model cache register with it
+    // and shrink under pressure; its panel on the dashboard shows the budget, thresholds and level.
+    MemoryModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => optionsFromEnv(memoryOptions, config),
+    }),
     DataModule,
     TicketsModule,
     ModelsModule,
   ],
   controllers: [HealthController, DashboardController, LeakDemoController],
+  // Sheds new requests with 503 + Retry-After while memory pressure is critical (not /health, /metrics).
+  providers: [{ provide: APP_GUARD, useExisting: MemorySheddingGuard }],
 })
 export class AppModule {}

@@ -5,6 +5,8 @@ import { memoryHealth } from './memory.health.js';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Math.round(bytes / MB);
+/** The level as a number, so the history (numbers only) and the dashboard can draw it. */
+const LEVEL_CODE = { normal: 0, elevated: 1, critical: 2 } as const;
 
 /** The `memory` report: the budget and its source, the last sample, consumers and what to change. */
 export function memoryReport(governor: MemoryGovernor, readinessAtCritical: boolean): ComponentReport {
@@ -15,7 +17,11 @@ export function memoryReport(governor: MemoryGovernor, readinessAtCritical: bool
   const consumerBytes = consumers.reduce((sum, c) => sum + c.bytes, 0);
   const metrics: Record<string, number | string | null> = {
     level: governor.level,
+    levelCode: LEVEL_CODE[governor.level],
     limitMb: mb(budget.limitBytes),
+    elevatedMb: mb(governor.elevatedBytes),
+    criticalMb: mb(governor.criticalBytes),
+    usedMb: sample ? mb(sample.usedBytes) : null,
     source: budget.source,
     measure: budget.measure,
     heapLimitMb: mb(budget.heapLimitBytes),

@@ -1,5 +1,5 @@
 /** How a panel's values read: the axis and the tooltips format them by it. */
-export type DashboardUnit = 'ratio' | 'bytes' | 'ms' | 'count';
+export type DashboardUnit = 'ratio' | 'bytes' | 'mb' | 'ms' | 'count';
 
 /**
  * One chart of the dashboard, drawn from the history (`GET /api/performance/history`). Each entry
@@ -91,6 +91,28 @@ export const DASHBOARD_PANELS: readonly DashboardPanel[] = [
       { match: 'models/*/chargedBytes', label: 'charged' },
       { match: 'models/*/maxBytes', label: 'budget' },
     ],
+  },
+  {
+    id: 'memory-budget',
+    section: 'Memory',
+    title: 'Memory budget',
+    description:
+      "What counts against the memory governor's budget (RSS or heap used, plus reservations), the elevated and critical thresholds and the limit.",
+    unit: 'mb',
+    series: [
+      { match: 'memory/*/usedMb', label: 'used' },
+      { match: 'memory/*/elevatedMb', label: 'elevated' },
+      { match: 'memory/*/criticalMb', label: 'critical' },
+      { match: 'memory/*/limitMb', label: 'limit' },
+    ],
+  },
+  {
+    id: 'memory-pressure',
+    section: 'Memory',
+    title: 'Memory pressure level',
+    description: 'The governor’s pressure level: 0 normal, 1 elevated (caches shrink), 2 critical (new work shed).',
+    unit: 'count',
+    series: [{ match: 'memory/*/levelCode', label: 'level' }],
   },
   {
     id: 'event-loop',

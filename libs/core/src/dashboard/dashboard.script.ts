@@ -39,6 +39,7 @@ export const DASHBOARD_SCRIPT = /* js */ `'use strict';
   function fmt(unit, v) {
     if (v === null || v === undefined || !isFinite(v)) return '-';
     if (unit === 'ratio') return (v * 100).toFixed(v < 0.1 ? 1 : 0) + '%';
+    if (unit === 'mb') return (Math.abs(v) < 10 ? v.toFixed(1) : Math.round(v)) + ' MB';
     if (unit === 'ms') return v < 10 ? v.toFixed(2) + ' ms' : Math.round(v) + ' ms';
     if (unit === 'bytes') {
       var units = ['B', 'KiB', 'MiB', 'GiB'], i = 0;
