@@ -79,6 +79,8 @@ const SLOW_RELEASE_MS = 12 * 60_000;
 const CLOSE_WITHIN_TICKS = 3;
 const DURATION_MS = 20 * 60_000;
 const COLLECT_EVERY_MS = 60_000;
+/** With `pace: 'steady'`, each kind leaks one resource every this many ticks. */
+const LEAK_EVERY_TICKS = 3;
 
 interface Planned {
   kind: string;
@@ -86,6 +88,8 @@ interface Planned {
   fate: Fate;
   owner: string;
   closeAtTick: number;
+  /** Steady pace only: the tick it is opened at (0: before the first tick); negative for pool-style kinds. */
+  openAtTick: number;
   id?: string;
   opened?: Opened;
 }
@@ -137,6 +141,13 @@ export interface ScenarioOptions {
   readonly collect: (abandonedCollected: () => boolean) => Promise<void> | void;
   readonly databaseUrl: string;
   readonly redisUrl: string;
+  /**
+   * burst (default): everything is opened before the first tick, leaks included, so no group's
+   * count of leaks grows after that. steady: each kind's leaks are opened one every
+   * LEAK_EVERY_TICKS ticks, as a leak on a code path does; pool-style kinds (opened before the
+   * signals start) at that pace on the clock before the first tick.
+   */
+  readonly pace?: 'burst' | 'steady';
 }
 
 /** Runs one scenario and scores the tracker's reports against the plan. */
@@ -190,7 +201,8 @@ export async function runLeakScenario(run: ScenarioOptions): Promise<ScenarioRes
     for (const [fate, n] of Object.entries(fates) as Array<[Fate, number]>) {
       for (let i = 0; i < n; i++) {
         const owner = fate === 'slow' ? SLOW_OWNER : `${kind}-owner`;
-        planned.push({ kind, type: kinds[kind]!.type, fate, owner, closeAtTick: 0 });
+        const openAtTick = run.pace === 'steady' && fate === 'leaked' ? i * LEAK_EVERY_TICKS : 0;
+        planned.push({ kind, type: kinds[kind]!.type, fate, owner, closeAtTick: 0, openAtTick });
       }
     }
   }
@@ -231,9 +243,18 @@ export async function runLeakScenario(run: ScenarioOptions): Promise<ScenarioRes
   try {
     // Pool-style clients are made (and registered by the app) before the signals start, so
     // their own sockets are not counted twice.
-    for (const entry of planned) if (kinds[entry.kind]!.before) await open(entry);
+    const start = now;
+    const before = planned.filter((entry) => kinds[entry.kind]!.before);
+    const latest = Math.max(0, ...before.map((entry) => entry.openAtTick));
+    // Pool-style kinds: their steady leaks end at the first tick, opened on a clock that only moves on.
+    for (const entry of before) if (entry.fate === 'leaked') entry.openAtTick -= latest;
+    for (const entry of before.sort((a, b) => a.openAtTick - b.openAtTick)) {
+      now = start + entry.openAtTick * TICK_MS;
+      await open(entry);
+    }
+    now = start;
     for (const signal of signalsFrom(options)) stops.push(signal.start(tracker));
-    for (const entry of planned) if (!kinds[entry.kind]!.before) await open(entry);
+    for (const entry of planned) if (!kinds[entry.kind]!.before && entry.openAtTick === 0) await open(entry);
 
     // Let the real world happen: connections land, servers end theirs, loops make their hops.
     await sleep(150);
@@ -252,6 +273,11 @@ export async function runLeakScenario(run: ScenarioOptions): Promise<ScenarioRes
       for (const entry of planned) {
         if (entry.fate === 'closed' && entry.closeAtTick === tickNo) await close(entry);
         if (entry.fate === 'slow' && t === SLOW_RELEASE_MS) await close(entry);
+        if (entry.openAtTick === tickNo && !kinds[entry.kind]!.before) {
+          await open(entry);
+          await sleep(5);
+          idOf(entry);
+        }
       }
       await tick();
       if (t % COLLECT_EVERY_MS === 0) await run.collect(abandonedCollected);

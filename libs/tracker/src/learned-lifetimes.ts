@@ -6,9 +6,14 @@ export interface LearnConfig {
   readonly minMs: number;
   /** Releases needed before a learned limit applies (one sample says little). */
   readonly afterReleases: number;
+  /**
+   * Scans at which a (type, owner)'s count of resources past the learned limit must reach a new
+   * high before the learned rule reports them (see OverAgeGrowth); 1: on age alone.
+   */
+  readonly growthScans: number;
 }
 
-export const DEFAULT_LEARNING: LearnConfig = { factor: 10, minMs: 60_000, afterReleases: 2 };
+export const DEFAULT_LEARNING: LearnConfig = { factor: 10, minMs: 60_000, afterReleases: 2, growthScans: 2 };
 
 /** What was seen of one (type) or (type, owner): how many were released and the longest lifetime. */
 export interface Lifetimes {

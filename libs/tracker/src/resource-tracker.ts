@@ -14,6 +14,7 @@ import type {
 } from './interfaces/tracked-resource.interface.js';
 import { DEFAULT_LEARNING, LearnedLifetimes, type LearnConfig } from './learned-lifetimes.js';
 import { summarizeLeaks, type LeakSummary } from './leak-summary.js';
+import { OverAgeGrowth, type OverAgeGroup } from './over-age-growth.js';
 import { TrackedRecord, type RecordKeeper, type TrackedHandle, type TypeCount } from './tracked-record.js';
 
 export type { TrackedHandle } from './tracked-record.js';
@@ -34,7 +35,10 @@ export interface ResourceTrackerConfig {
    */
   readonly defaultMaxLifetimeMs?: number;
   readonly limits?: readonly LifetimeLimit[];
-  /** Learn each (type, owner)'s normal lifetime and report outliers; `false` turns it off. */
+  /**
+   * Learn each (type, owner)'s normal lifetime and report what outlives it while the pair's count
+   * of such resources keeps growing (`growthScans`; 1: on age alone); `false` turns it off.
+   */
   readonly learn?: Partial<LearnConfig> | false;
   /** The owner of what is created outside `runAs`/`runAsAsync`. */
   readonly owner?: OwnerSource;
@@ -52,6 +56,11 @@ export interface ResourceTrackerConfig {
   /** Clock, replaceable so tests can compress time. */
   readonly now?: () => number;
 }
+
+/** What `judge` finds (flags). */
+const WITHIN = 0;
+const OVER_LIMIT = 1;
+const OVER_LEARNED = 2;
 
 export interface LeakListener {
   onLeak?(leak: ResourceLeak): void;
@@ -117,6 +126,7 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
   private context?: AsyncLocalStorage<string>;
   private readonly ownerOf?: () => string | undefined;
   private readonly learning?: LearnConfig;
+  private readonly growth?: OverAgeGrowth;
   private readonly finders: RecordFinder[] = [];
   /** Collectable records not yet handed to the FinalizationRegistry, and the timer that will. */
   private pending: TrackedRecord[] = [];
@@ -134,6 +144,7 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     this.now = config.now ?? Date.now;
     this.finalizer = new FinalizationRegistry((record) => this.onCollected(record));
     this.learning = config.learn === false ? undefined : { ...DEFAULT_LEARNING, ...config.learn };
+    if (this.learning && this.learning.growthScans > 1) this.growth = new OverAgeGrowth(this.learning.growthScans);
     this.ownerOf = ownerResolver(config.owner);
     this.weakAfterMs = config.weakAfterMs ?? 1_000;
   }
@@ -419,10 +430,12 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
   }
 
   /**
-   * Looks at every open record once: held past its limit -> held-too-long (reported once,
-   * retracted if it is released later). Also counts what was collected without close since the
-   * last scan, and hands what is still open to the FinalizationRegistry and lets go of it, so a
-   * resource dropped without close is reported once the GC has collected it, after this scan.
+   * Looks at every open record once: held past its explicit limit, or past the global one, or
+   * past its learned one while its (type, owner)'s count of such records keeps growing ->
+   * held-too-long (reported once, retracted if it is released later). Also counts what was
+   * collected without close since the last scan, and hands what is still open to the
+   * FinalizationRegistry and lets go of it, so a resource dropped without close is reported once
+   * the GC has collected it, after this scan.
    */
   scan(): ScanResult {
     const now = this.now();
@@ -431,30 +444,50 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     const collected = this.collectedSinceScan;
     this.collectedSinceScan = 0;
     this.pending = [];
+    const growth = this.growth;
+    growth?.begin();
+    // Past the learned limit only: reported after the loop, if their group's count grew.
+    let waiting: Array<[TrackedRecord, OverAgeGroup]> | undefined;
     for (let record = this.oldest; record; record = record.next) {
       if (record.held) this.weaken(record);
-      if (record.longLived || record.leakReportedAt !== undefined) continue;
-      if (now - record.createdAt > this.limitFor(record)) {
-        record.leakReportedAt = now;
-        newLeaks += 1;
-        this.reportLeak(record, this.leakOf(record, 'held-too-long', now));
-      }
+      if (record.longLived) continue;
+      const verdict = this.judge(record, now - record.createdAt);
+      if (verdict === WITHIN) continue;
+      // Every record past its learned limit counts towards its group, reported or not.
+      const group = verdict & OVER_LEARNED && growth ? growth.count(record.type, record.owner) : undefined;
+      if (record.leakReportedAt !== undefined) continue;
+      if (verdict & OVER_LIMIT || !group) newLeaks += this.reportHeld(record, now);
+      else (waiting ??= []).push([record, group]);
+    }
+    if (growth) {
+      growth.end();
+      for (const [record, group] of waiting ?? [])
+        if (growth.isGrowing(group)) newLeaks += this.reportHeld(record, now);
     }
     return { newLeaks, collectedWithoutClose: collected, open: this.openCounts() };
   }
 
+  private reportHeld(record: TrackedRecord, now: number): number {
+    record.leakReportedAt = now;
+    this.reportLeak(record, this.leakOf(record, 'held-too-long', now));
+    return 1;
+  }
+
   /**
    * Leaks as of now. With `maxLifetimeMs`, everything open longer than that (except long-lived
-   * resources); without, what the configured limits flag. Collected-without-close reports are
-   * always included.
+   * resources); without, what the configured limits flag, and what is past its learned limit in
+   * a (type, owner) the last scan found growing. Collected-without-close reports are always
+   * included.
    */
   detectLeaks(query: LeakQuery = {}): ResourceLeak[] {
     const now = this.now();
     const out: ResourceLeak[] = [];
     for (let record = this.oldest; record; record = record.next) {
       if (record.longLived) continue;
-      const limit = query.maxLifetimeMs ?? this.limitFor(record);
-      if (now - record.createdAt > limit) out.push(this.leakOf(record, 'held-too-long', now));
+      const ageMs = now - record.createdAt;
+      const leaked =
+        query.maxLifetimeMs !== undefined ? ageMs > query.maxLifetimeMs : this.isHeldTooLong(record, ageMs);
+      if (leaked) out.push(this.leakOf(record, 'held-too-long', now));
     }
     return [...this.collected, ...out].sort((a, b) => b.ageMs - a.ageMs);
   }
@@ -530,7 +563,31 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
     for (const listener of this.listeners) listener.onLeak?.(leak);
   }
 
-  private limitFor(record: TrackedRecord): number {
+  /**
+   * Where a record of this age stands (flags): past its explicit limit, or without one past the
+   * global limit (OVER_LIMIT); without an explicit limit, past its learned one (OVER_LEARNED).
+   * An explicit limit is the record's only limit: the global and learned ones do not apply.
+   */
+  private judge(record: TrackedRecord, ageMs: number): number {
+    const explicit = this.explicitLimitFor(record);
+    if (explicit !== undefined) return ageMs > explicit ? OVER_LIMIT : WITHIN;
+    const global = this.config.defaultMaxLifetimeMs;
+    const learned = this.learning && record.counter.lifetimes.limit(record.owner, this.learning);
+    return (
+      (global !== undefined && ageMs > global ? OVER_LIMIT : WITHIN) |
+      (learned !== undefined && ageMs > learned ? OVER_LEARNED : WITHIN)
+    );
+  }
+
+  private isHeldTooLong(record: TrackedRecord, ageMs: number): boolean {
+    const verdict = this.judge(record, ageMs);
+    if (verdict & OVER_LIMIT) return true;
+    if (!(verdict & OVER_LEARNED)) return false;
+    return !this.growth || this.growth.isGrowingNow(record.type, record.owner);
+  }
+
+  /** The record's own limit, else the most specific `limits` entry (owner+type, owner, type). */
+  private explicitLimitFor(record: TrackedRecord): number | undefined {
     if (record.maxLifetimeMs !== undefined) return record.maxLifetimeMs;
     let best: LifetimeLimit | undefined;
     let bestRank = -1;
@@ -543,11 +600,7 @@ export class ResourceTracker implements ResourceRegistry, RecordKeeper {
         bestRank = rank;
       }
     }
-    if (best) return best.maxLifetimeMs;
-    // No explicit limit: the lower of the global limit and what this type and owner normally live.
-    const global = this.config.defaultMaxLifetimeMs ?? Number.POSITIVE_INFINITY;
-    const learned = this.learning && record.counter.lifetimes.limit(record.owner, this.learning);
-    return learned !== undefined && learned < global ? learned : global;
+    return best?.maxLifetimeMs;
   }
 
   private leakOf(record: TrackedRecord, reason: ResourceLeak['reason'], now: number): ResourceLeak {

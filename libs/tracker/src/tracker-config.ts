@@ -17,7 +17,13 @@ export function trackerConfigFrom(options: ResourceTrackerOptions): ResourceTrac
   return {
     defaultMaxLifetimeMs: options.leaks.maxLifetimeMs,
     limits: options.leaks.limits,
-    learn: learn.enabled && { factor: learn.factor, minMs: learn.minMs, afterReleases: learn.afterReleases },
+    learn: learn.enabled && {
+      factor: learn.factor,
+      minMs: learn.minMs,
+      afterReleases: learn.afterReleases,
+      // Age alone is a growth seen at one scan: the first resource past the limit.
+      growthScans: learn.requireGrowth ? learn.growthScans : 1,
+    },
     weakAfterMs: options.leaks.weakAfterMs,
     owner: options.owner,
     stackSampling: options.stacks.sampling,

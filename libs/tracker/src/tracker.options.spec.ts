@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
+import { trackerConfigFrom } from './tracker-config.js';
 import { trackerOptions } from './tracker.options.js';
 
 describe('trackerOptions', () => {
@@ -12,5 +13,13 @@ describe('trackerOptions', () => {
     expect(() => trackerOptions.parse({ stacks: { sampling: '0/s' } })).toThrow(
       /stacks\.sampling \(env BALLAST_TRACKER_STACK_SAMPLING\) = "0\/s": must be "all", "none"/,
     );
+  });
+
+  it('requires growth for the learned rule by default, and maps requireGrowth: false to age alone', () => {
+    const learnOf = (learn: object) => trackerConfigFrom(trackerOptions.parse({ leaks: { learn } })).learn;
+    expect(learnOf({})).toMatchObject({ growthScans: 2 });
+    expect(learnOf({ growthScans: 5 })).toMatchObject({ growthScans: 5 });
+    expect(learnOf({ requireGrowth: false, growthScans: 5 })).toMatchObject({ growthScans: 1 });
+    expect(() => trackerOptions.parse({ leaks: { learn: { growthScans: 1 } } })).toThrow(/leaks\.learn\.growthScans/);
   });
 });

@@ -53,7 +53,7 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
       schema: z.number().int().min(1).optional(),
       env: 'BALLAST_TRACKER_MAX_LIFETIME_MS',
       description:
-        'Global limit for every type without an explicit one: held longer is a leak (the lower of it and the learned limit applies); unset: learned limits only.',
+        'Global limit for every type without an explicit one: held longer is a leak, growing or not (the learned rule may report earlier); unset: learned limits only.',
     },
     limits: {
       schema: z.array(limitSchema).default([]),
@@ -65,7 +65,7 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
         schema: z.boolean().default(true),
         env: 'BALLAST_TRACKER_LEARN',
         description:
-          "Learn each type's (and owner's) normal lifetime from its releases and report resources held far longer.",
+          "Learn each type's (and owner's) normal lifetime from its releases and report resources held far longer while their count keeps growing.",
       },
       factor: {
         schema: z.number().min(1).max(1_000).default(10),
@@ -81,6 +81,18 @@ export const trackerOptions = defineOptions('ResourceTrackerModule', {
         schema: z.number().int().min(1).default(2),
         env: 'BALLAST_TRACKER_LEARN_AFTER',
         description: 'Releases of a type (or of an owner of it) seen before its learned limit applies.',
+      },
+      requireGrowth: {
+        schema: z.boolean().default(true),
+        env: 'BALLAST_TRACKER_LEARN_REQUIRE_GROWTH',
+        description:
+          "The learned limit reports a (type, owner)'s resources only while their count past it keeps growing (see growthScans); false: on age alone, a single resource held long included.",
+      },
+      growthScans: {
+        schema: z.number().int().min(2).max(1_000).default(2),
+        env: 'BALLAST_TRACKER_LEARN_GROWTH_SCANS',
+        description:
+          "With requireGrowth: scans at which a (type, owner)'s count of resources past its learned limit must reach a new high (since it was last zero) before they are reported.",
       },
     },
     weakAfterMs: {
