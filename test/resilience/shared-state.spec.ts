@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { expectNoNewHandles, snapshotHandles, type HandleSnapshot } from '@ballast/core/testing';
 import { BreakerOpenError, BreakerRegistry, type ResilienceModuleOptions } from '@ballast/resilience';
 import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 
 import { PrivateRedis } from '../support/private-redis.js';
@@ -116,6 +117,55 @@ describe('shared breaker state through Redis, two instances', () => {
     await until(() => searchB.state === 'metrics-only', 1_000);
     searchA.reset();
     await until(() => searchB.state === 'closed', 1_000);
+  });
+
+  it('observes how long each remote message took from its sender to being applied, in a histogram', async () => {
+    const bound = (le: string) => (le === '+Inf' ? Infinity : Number(le));
+    const lagOf = async (app: INestApplication) => {
+      const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+      const value = (suffix: string) =>
+        Number(text.match(new RegExp(`^ballast_circuit_breaker_shared_state_lag_seconds${suffix} (\\S+)$`, 'm'))?.[1]);
+      const buckets = [
+        ...text.matchAll(/^ballast_circuit_breaker_shared_state_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm),
+      ];
+      return {
+        count: value('_count'),
+        sum: value('_sum'),
+        buckets: buckets
+          .map(([, le, n]) => [le!, Number(n)] as const)
+          // prom-client prints integer bounds (1, 5) before the others: order by bound.
+          .sort(([x], [y]) => bound(x) - bound(y)),
+      };
+    };
+    // Earlier tests had A's breakers opened and closed on B: every message B applied was observed.
+    const before = await lagOf(b);
+    expect(before.count).toBeGreaterThan(0);
+    expect(before.buckets.at(-1)).toEqual(['+Inf', before.count]);
+    for (let i = 1; i < before.buckets.length; i++) {
+      expect(before.buckets[i]![1]).toBeGreaterThanOrEqual(before.buckets[i - 1]![1]);
+    }
+
+    // A message stamped 300 s ago by its sender lands above every finite bucket.
+    const publisher = new Redis(redis.url);
+    try {
+      const message = {
+        v: 1,
+        instance: 'instance-old-clock',
+        breaker: 'archive',
+        state: 'open',
+        openForMs: 1,
+        at: Date.now() - 300_000,
+      };
+      await publisher.publish('ballast:breakers', JSON.stringify(message));
+    } finally {
+      publisher.disconnect();
+    }
+    await until(async () => (await lagOf(b)).count === before.count + 1, 1_000);
+    const after = await lagOf(b);
+    expect(after.sum - before.sum).toBeGreaterThanOrEqual(300);
+    const finite = after.buckets.filter(([le]) => le !== '+Inf');
+    expect(finite.map(([, n]) => n)).toEqual(before.buckets.filter(([le]) => le !== '+Inf').map(([, n]) => n));
+    expect(finite.map(([le]) => Number(le))).toContain(0.1);
   });
 
   it('keeps both instances serving when Redis is gone, and closes cleanly', async () => {

@@ -1,6 +1,7 @@
 import { percentile } from '../system/summarize.js';
 import { BreakerWatch, quote } from './breaker-watch.js';
 import { setUpstreamMode, type Fleet } from './fleet.js';
+import { lagDelta, percentileUpperBoundMs, readLagBuckets } from './shared-state-lag.js';
 
 export interface BreakerPropagationResult {
   readonly cycles: number;
@@ -17,6 +18,17 @@ export interface BreakerPropagationResult {
   readonly maxMs: number | null;
   /** The same from the start of the last call still answered normally: the propagation lies between. */
   readonly lowerBoundP99Ms: number | null;
+  /**
+   * Where propagation happens: each instance's `ballast_circuit_breaker_shared_state_lag_seconds`
+   * (sender's stamp to applied, every breaker message of the scenario: opens, closes, resets),
+   * read from `/metrics` before and after, added up over the fleet. Percentiles are the upper
+   * bound of the bucket that holds them; one machine, so no clock skew.
+   */
+  readonly appliedLag: {
+    readonly messages: number;
+    readonly p50UpperBoundMs: number | null;
+    readonly p99UpperBoundMs: number | null;
+  };
   /** A fourth instance started while the breaker was held open: did its first call short-circuit? */
   readonly lateStarter?: { readonly firstCallShortCircuited: boolean; readonly learnedAfterMs: number | null };
 }
@@ -91,6 +103,8 @@ export async function breakerPropagation(
   const lowerBounds: number[] = [];
   let missed = 0;
   let lateStarter: BreakerPropagationResult['lateStarter'];
+  const lagBefore = await Promise.all(urls.map(readLagBuckets));
+  let lag: ReturnType<typeof lagDelta>;
   try {
     await resetAll(fleet, watch, urls);
     for (let cycle = 0; cycle < options.cycles; cycle++) {
@@ -119,6 +133,8 @@ export async function breakerPropagation(
       }
       await resetAll(fleet, watch, urls);
     }
+    // The late starter has left again: the three instances that took part all along.
+    lag = lagDelta(lagBefore, await Promise.all(urls.map(readLagBuckets)));
   } finally {
     await watch.close();
   }
@@ -130,6 +146,11 @@ export async function breakerPropagation(
     p99Ms: round1(percentile(samples, 99)),
     maxMs: round1(samples.length ? Math.max(...samples) : null),
     lowerBoundP99Ms: round1(percentile(lowerBounds, 99)),
+    appliedLag: {
+      messages: lag.get(Infinity) ?? 0,
+      p50UpperBoundMs: percentileUpperBoundMs(lag, 50),
+      p99UpperBoundMs: percentileUpperBoundMs(lag, 99),
+    },
     ...(lateStarter ? { lateStarter } : {}),
   };
 }

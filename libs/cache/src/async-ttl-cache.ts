@@ -50,6 +50,7 @@ export class AsyncTTLCache<V = unknown> {
     l2Misses: 0,
     l2Errors: 0,
     remoteInvalidations: 0,
+    invalidationAckTimeouts: 0,
   };
 
   private readonly store: EntryStore<V>;
@@ -84,6 +85,7 @@ export class AsyncTTLCache<V = unknown> {
       onInvalidate: (message) => this.applyRemote(message),
       onLinkLost: () => this.onLinkLost(),
       onLinkRestored: () => this.onLinkRestored(),
+      onAckTimeout: () => this.counters.invalidationAckTimeouts++,
     });
   }
 
@@ -119,6 +121,7 @@ export class AsyncTTLCache<V = unknown> {
   set(key: string, value: V, options?: CacheSetOptions): Promise<void> {
     if (value === undefined) return this.delete(key).then(() => undefined);
     if (this.inflight.size !== 0) this.inflight.delete(key);
+    if (this.l2Reads.size !== 0) this.l2Reads.delete(key);
     const freshUntil = this.freshUntil(options);
     const staleUntil = freshUntil + this.staleWindow(options);
     this.writeLocal(key, value, freshUntil, staleUntil, options?.tags);
@@ -131,6 +134,7 @@ export class AsyncTTLCache<V = unknown> {
   /** Removes a key here, from L2 and from every other instance's L1; true when L1 had it. */
   delete(key: string): Promise<boolean> {
     this.inflight.delete(key);
+    this.l2Reads.delete(key);
     const had = this.store.remove(key, 'invalidated');
     if (!this.usableL2()) return had ? TRUE : FALSE;
     return this.l2!.delete([key]).then(
@@ -141,6 +145,7 @@ export class AsyncTTLCache<V = unknown> {
 
   async clear(): Promise<void> {
     this.inflight.clear();
+    this.l2Reads.clear();
     this.store.clear('invalidated');
     if (this.usableL2()) await this.l2!.clear().catch((error: unknown) => this.l2Failed(error));
   }
@@ -179,7 +184,7 @@ export class AsyncTTLCache<V = unknown> {
 
   /** Drops every key starting with `prefix` here, in L2 and on every instance; returns the L1 count. */
   async invalidatePrefix(prefix: string): Promise<number> {
-    for (const key of this.inflight.keys()) if (key.startsWith(prefix)) this.inflight.delete(key);
+    this.forgetPrefix(prefix);
     const removed = this.store.removePrefix(prefix, 'invalidated');
     if (this.usableL2()) await this.l2!.invalidatePrefix(prefix).catch((error: unknown) => this.l2Failed(error));
     return removed;
@@ -386,17 +391,30 @@ export class AsyncTTLCache<V = unknown> {
           return undefined;
         }
         this.counters.l2Hits++;
-        if (!this.inflight.has(key)) this.writeShared(key, shared);
+        // Still the read of record: no set or invalidation of the key since it started. An old
+        // value read before another instance's write must not come back into L1 after the drop
+        // this instance acknowledged (read-your-writes).
+        if (this.l2Reads.get(key) === read && !this.inflight.has(key)) this.writeShared(key, shared);
         return shared.value;
       },
       (error: unknown) => this.l2Failed(error, undefined),
     );
     this.l2Reads.set(key, read);
-    return read.finally(() => this.l2Reads.delete(key));
+    return read.finally(() => {
+      if (this.l2Reads.get(key) === read) this.l2Reads.delete(key);
+    });
+  }
+
+  /** In-flight loads and L2 reads of keys under `prefix` must not store what they bring back. */
+  private forgetPrefix(prefix: string): void {
+    for (const key of this.inflight.keys()) if (key.startsWith(prefix)) this.inflight.delete(key);
+    for (const key of this.l2Reads.keys()) if (key.startsWith(prefix)) this.l2Reads.delete(key);
   }
 
   private dropTagged(tags: readonly string[]): number {
     for (const key of this.store.tags.keysOf(tags)) this.inflight.delete(key);
+    // A read from L2 learns its entry's tags only when it returns: none running may store.
+    this.l2Reads.clear();
     // A load whose result will carry one of these tags was started before the invalidation: it must not store.
     for (const [key, flight] of this.inflight) {
       if (flight.tags !== undefined && flight.tags.some((tag) => tags.includes(tag))) this.inflight.delete(key);
@@ -408,15 +426,17 @@ export class AsyncTTLCache<V = unknown> {
     this.counters.remoteInvalidations++;
     if (message.clear) {
       this.inflight.clear();
+      this.l2Reads.clear();
       this.store.clear('invalidated');
     } else if (message.prefix !== undefined) {
-      for (const key of this.inflight.keys()) if (key.startsWith(message.prefix)) this.inflight.delete(key);
+      this.forgetPrefix(message.prefix);
       this.store.removePrefix(message.prefix, 'invalidated');
     } else if (message.tags !== undefined) {
       this.dropTagged(message.tags);
     } else if (message.keys !== undefined) {
       for (const key of message.keys) {
         this.inflight.delete(key);
+        this.l2Reads.delete(key);
         this.store.remove(key, 'invalidated');
       }
     }
@@ -432,6 +452,7 @@ export class AsyncTTLCache<V = unknown> {
     this.linkDown = false;
     // What changed elsewhere while the link was down is unknown: start L1 over.
     this.inflight.clear();
+    this.l2Reads.clear();
     this.store.clear('invalidated');
   }
 

@@ -140,6 +140,13 @@ export class CacheMetrics {
       ['cache'],
       (s) => [[by(s.name), s.remoteInvalidations]],
     );
+    counterFrom(
+      registry,
+      'ballast_cache_invalidation_ack_timeouts_total',
+      'Writes that went on without every other instance acknowledging their invalidation (read-your-writes).',
+      ['cache'],
+      (s) => [[by(s.name), s.invalidationAckTimeouts]],
+    );
     gaugeFrom(registry, 'ballast_cache_entries', 'Entries held.', (s) => s.entries);
     gaugeFrom(registry, 'ballast_cache_bytes', 'Estimated bytes held (keys, values, bookkeeping).', (s) => s.bytes);
     gaugeFrom(registry, 'ballast_cache_max_entries', 'Entry bound.', (s) => s.maxEntries);

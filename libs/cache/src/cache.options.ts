@@ -134,6 +134,18 @@ export const cacheOptions = defineOptions(
         env: 'ASYNC_CACHE_L2_MAX_RECONNECT_DELAY',
         description: 'Longest wait between reconnection attempts (jittered), bounding recovery after an outage.',
       },
+      readYourWrites: {
+        schema: z.boolean().default(false),
+        env: 'ASYNC_CACHE_L2_READ_YOUR_WRITES',
+        description:
+          'A set, delete or invalidation resolves only once every other instance has dropped the key from its L1 (or ackTimeoutMs passed).',
+      },
+      ackTimeoutMs: {
+        schema: z.number().int().min(1).max(10_000).default(250),
+        env: 'ASYNC_CACHE_L2_ACK_TIMEOUT',
+        description:
+          'With readYourWrites, longest a write waits for the other instances to acknowledge its invalidation, in ms.',
+      },
       degradedTtlMs: {
         schema: z.number().int().min(0).max(3_600_000).default(1_000),
         env: 'ASYNC_CACHE_L2_DEGRADED_TTL',

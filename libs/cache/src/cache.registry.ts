@@ -40,6 +40,8 @@ export class CacheRegistry implements OnModuleInit, OnApplicationShutdown {
           commandTimeoutMs: l2.commandTimeoutMs,
           connectTimeoutMs: l2.connectTimeoutMs,
           maxReconnectDelayMs: l2.maxReconnectDelayMs,
+          readYourWrites: l2.readYourWrites,
+          ackTimeoutMs: l2.ackTimeoutMs,
         },
         resources,
       );

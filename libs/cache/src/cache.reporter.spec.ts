@@ -30,6 +30,7 @@ const base: CacheStats = {
   l2Misses: 0,
   l2Errors: 0,
   remoteInvalidations: 0,
+  invalidationAckTimeouts: 0,
   l2: 'none',
 };
 

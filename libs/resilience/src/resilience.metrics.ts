@@ -5,7 +5,7 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import { DURATION_BUCKETS_SECONDS, type BreakerStats } from './breaker/breaker.stats.js';
 import type { BreakerStateName } from './errors/resilience.errors.js';
 import { ResilienceRuntime } from './resilience.runtime.js';
-import type { SharedStateStats } from './shared-state/shared-breaker-state.js';
+import { SHARED_STATE_LAG_BUCKETS_SECONDS, type SharedStateStats } from './shared-state/shared-breaker-state.js';
 
 const STATES: readonly BreakerStateName[] = ['closed', 'open', 'half-open', 'forced-open', 'disabled', 'metrics-only'];
 
@@ -247,6 +247,29 @@ function registerFamilies(registry: MetricsRegistry, sources: Set<Source>): void
       emit({ direction: 'invalid' }, sharedState.stats.invalid);
     }),
   );
+  histogramOf(registry, {
+    name: 'ballast_circuit_breaker_shared_state_lag_seconds',
+    help: "Time from a remote breaker message's sending to its being applied here (sender's clock to ours)",
+    labelNames: [],
+    buckets: [...SHARED_STATE_LAG_BUCKETS_SECONDS],
+    collect(this: Histogram) {
+      this.reset();
+      const series = (this as unknown as { hashMap: Record<string, unknown> }).hashMap;
+      const bucketValues: Record<number, number> = {};
+      let count = 0;
+      let sum = 0;
+      for (const { sharedState } of sources) {
+        if (!sharedState) continue;
+        const s = sharedState.stats;
+        SHARED_STATE_LAG_BUCKETS_SECONDS.forEach(
+          (bound, i) => (bucketValues[bound] = (bucketValues[bound] ?? 0) + s.lagCounts[i]!),
+        );
+        count += s.lagCount;
+        sum += s.lagSumSeconds;
+      }
+      if (count > 0) series[''] = { labels: {}, bucketValues, sum, count };
+    },
+  });
   gauge('ballast_circuit_breaker_shared_state_connected', '1 while both shared-state connections are up', [], (emit) =>
     each(({ sharedState }) => {
       if (sharedState) emit({}, sharedState.connected ? 1 : 0);

@@ -35,5 +35,7 @@ export interface CacheStats {
   readonly l2Misses: number;
   readonly l2Errors: number;
   readonly remoteInvalidations: number;
+  /** Writes that stopped waiting for other instances' acknowledgements (read-your-writes) at the timeout. */
+  readonly invalidationAckTimeouts: number;
   readonly l2: 'none' | 'up' | 'down';
 }

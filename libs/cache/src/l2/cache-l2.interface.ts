@@ -7,6 +7,11 @@ export interface InvalidationMessage {
   readonly prefix?: string;
   readonly tags?: readonly string[];
   readonly clear?: true;
+  /**
+   * Set when the sender waits for read-your-writes: every receiver acknowledges this id, after it
+   * has dropped the keys from its L1, on the sender's ack channel.
+   */
+  readonly ack?: string;
 }
 
 /** An entry as the shared tier keeps it: absolute times, so every instance expires it at once. */
@@ -27,6 +32,8 @@ export interface L2Listener {
   onLinkLost(): void;
   /** The link is back; whatever was missed meanwhile is unknown. */
   onLinkRestored(): void;
+  /** A write of this cache stopped waiting for acknowledgements (read-your-writes) at the ack timeout. */
+  onAckTimeout(): void;
 }
 
 /**

@@ -4,6 +4,7 @@ import { RedactingLogger, type ResourceHandle, type ResourceRegistry } from '@ba
 import { Redis, type RedisOptions } from 'ioredis';
 
 import type { InvalidationMessage, L2Listener } from './cache-l2.interface.js';
+import { InvalidationAcks } from './invalidation-acks.js';
 import { registerL2Sockets } from './l2-socket-registration.js';
 
 export interface RedisL2ConnectionOptions {
@@ -15,7 +16,12 @@ export interface RedisL2ConnectionOptions {
   readonly commandTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly maxReconnectDelayMs: number;
+  /** Writers wait until every other instance acknowledged their invalidation (bounded by ackTimeoutMs). */
+  readonly readYourWrites?: boolean;
+  readonly ackTimeoutMs?: number;
 }
+
+const DEFAULT_ACK_TIMEOUT_MS = 250;
 
 /** Consecutive command failures after which L2 is skipped for a while (a hung, not a dead, Redis). */
 const FAILURES_BEFORE_SUSPEND = 3;
@@ -37,6 +43,9 @@ export class RedisL2Connection {
   private readonly logger = new RedactingLogger('CacheModule');
   private readonly handles: ResourceHandle[] = [];
   private readonly socketRegistrations: (() => void)[] = [];
+  /** Where other instances acknowledge this instance's invalidations (read-your-writes). */
+  private readonly ackChannel: string;
+  private readonly acks: InvalidationAcks;
   private commandsReady = false;
   private linkUp = false;
   private failures = 0;
@@ -47,6 +56,8 @@ export class RedisL2Connection {
     readonly options: RedisL2ConnectionOptions,
     resources?: ResourceRegistry,
   ) {
+    this.ackChannel = this.ackChannelOf(this.instanceId);
+    this.acks = new InvalidationAcks(this.ackTimeoutMs);
     const overrides: RedisOptions = {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -85,7 +96,10 @@ export class RedisL2Connection {
     });
     this.subscriber.on('ready', () => void this.subscribe());
     this.subscriber.on('close', () => this.setLink(false));
-    this.subscriber.on('message', (_channel: string, raw: string) => this.dispatch(raw));
+    this.subscriber.on('message', (channel: string, raw: string) => {
+      if (channel === this.ackChannel) this.acks.received(raw);
+      else this.dispatch(raw);
+    });
   }
 
   /** Commands may be sent (connected, and not suspended after repeated timeouts). */
@@ -149,9 +163,36 @@ export class RedisL2Connection {
     return JSON.stringify({ ...message, origin: this.instanceId });
   }
 
+  /** Whether writers wait for the other instances' acknowledgements. */
+  get readYourWrites(): boolean {
+    return this.options.readYourWrites === true;
+  }
+
+  get ackTimeoutMs(): number {
+    return this.options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+  }
+
+  /** Opens a wait for acks of an invalidation about to be published with `id`. */
+  openAck(): { id: string; done: Promise<boolean> } {
+    return this.acks.open();
+  }
+
+  /**
+   * PUBLISH answered `subscribers` (every subscribed connection, this instance's own included
+   * while its link is up): wait for the others' acks.
+   */
+  expectAcks(id: string, subscribers: number): void {
+    this.acks.expect(id, Math.max(0, this.linkUp ? subscribers - 1 : subscribers));
+  }
+
+  cancelAck(id: string): void {
+    this.acks.cancel(id);
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     this.listeners.clear();
+    this.acks.close();
     this.subscriber.disconnect();
     if (this.commands.status === 'ready') {
       let timer: NodeJS.Timeout | undefined;
@@ -185,7 +226,8 @@ export class RedisL2Connection {
 
   private async subscribe(): Promise<void> {
     try {
-      await this.subscriber.subscribe(this.options.channel);
+      // The ack channel always: another instance may ask for acks even where this one does not wait.
+      await this.subscriber.subscribe(this.options.channel, this.ackChannel);
       this.setLink(true);
     } catch (error) {
       this.logger.warn(`Redis L2 could not subscribe to its invalidation channel: ${(error as Error).message}`);
@@ -216,5 +258,13 @@ export class RedisL2Connection {
     }
     if (message.origin === this.instanceId) return;
     this.listeners.get(message.cache)?.onInvalidate(message);
+    // After the L1 drop (synchronous above), and also when no cache here has that name: the sender counts every receiver.
+    if (typeof message.ack === 'string' && typeof message.origin === 'string') {
+      this.commands.publish(this.ackChannelOf(message.origin), message.ack).catch(() => undefined);
+    }
+  }
+
+  private ackChannelOf(instanceId: string): string {
+    return `${this.options.channel}:ack:${instanceId}`;
   }
 }

@@ -1,3 +1,5 @@
+import { RedactingLogger } from '@ballast/core';
+
 import type { CacheL2, InvalidationMessage, L2Entry, L2Listener } from './cache-l2.interface.js';
 import { withL2Deadline } from './l2-command-deadline.js';
 import type { RedisL2Connection } from './redis-l2.connection.js';
@@ -23,6 +25,11 @@ const jsonSerializer: L2Serializer<never> = {
 };
 
 const SCAN_BATCH = 500;
+/** At most one warn line per cache this often about writes that stopped waiting for acks. */
+const ACK_TIMEOUT_LOG_INTERVAL_MS = 10_000;
+
+type Pipeline = ReturnType<RedisL2Connection['commands']['pipeline']>;
+type Invalidation = Omit<InvalidationMessage, 'origin' | 'cache'>;
 
 /** Redis glob metacharacters in a literal prefix. */
 function escapeGlob(text: string): string {
@@ -37,6 +44,10 @@ function escapeGlob(text: string): string {
 export class RedisL2<V> implements CacheL2<V> {
   private readonly prefix: string;
   private readonly serializer: L2Serializer<V>;
+  private readonly logger = new RedactingLogger('CacheModule');
+  private listener: L2Listener | undefined;
+  private lastAckTimeoutLog = 0;
+  private unloggedAckTimeouts = 0;
 
   constructor(
     private readonly connection: RedisL2Connection,
@@ -92,21 +103,19 @@ export class RedisL2<V> implements CacheL2<V> {
         pipeline.persist(tagKey);
       }
     }
-    pipeline.publish(this.connection.options.channel, this.encode({ keys: [key] }));
-    await this.exec(pipeline);
+    await this.publishIn(pipeline, { keys: [key] });
   }
 
   async delete(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     const pipeline = this.connection.commands.pipeline();
     pipeline.del(...keys.map((key) => this.prefix + key));
-    pipeline.publish(this.connection.options.channel, this.encode({ keys }));
-    await this.exec(pipeline);
+    await this.publishIn(pipeline, { keys });
   }
 
   async invalidatePrefix(prefix: string): Promise<void> {
     await this.unlinkMatching(`${escapeGlob(this.prefix + prefix)}*`);
-    await this.run(() => this.connection.commands.publish(this.connection.options.channel, this.encode({ prefix })));
+    await this.publish({ prefix });
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
@@ -119,17 +128,16 @@ export class RedisL2<V> implements CacheL2<V> {
         await this.run(() => this.connection.commands.unlink(...batch));
       }
     }
-    await this.run(() => this.connection.commands.publish(this.connection.options.channel, this.encode({ tags })));
+    await this.publish({ tags });
   }
 
   async clear(): Promise<void> {
     await this.unlinkMatching(`${escapeGlob(this.prefix)}*`);
-    await this.run(() =>
-      this.connection.commands.publish(this.connection.options.channel, this.encode({ clear: true })),
-    );
+    await this.publish({ clear: true });
   }
 
   attach(listener: L2Listener): void {
+    this.listener = listener;
     this.connection.listen(this.cache, listener);
     if (this.connection.linked) listener.onLinkRestored();
   }
@@ -142,8 +150,62 @@ export class RedisL2<V> implements CacheL2<V> {
     return `${this.prefix}#tag:${tag}`;
   }
 
-  private encode(message: Omit<InvalidationMessage, 'origin' | 'cache'>): string {
+  private encode(message: Invalidation): string {
     return this.connection.encode({ ...message, cache: this.cache });
+  }
+
+  /** Publishes on its own (after the data commands already ran). */
+  private publish(message: Invalidation): Promise<void> {
+    return this.announce(message, (text) =>
+      this.run(() => this.connection.commands.publish(this.connection.options.channel, text)),
+    );
+  }
+
+  /** Publishes as the last command of `pipeline`, in the same round trip as the data. */
+  private publishIn(pipeline: Pipeline, message: Invalidation): Promise<void> {
+    return this.announce(message, async (text) => {
+      pipeline.publish(this.connection.options.channel, text);
+      const results = await this.exec(pipeline);
+      const published = results?.[results.length - 1]?.[1];
+      return typeof published === 'number' ? published : 0;
+    });
+  }
+
+  /**
+   * Sends the invalidation; with read-your-writes, resolves only once every other subscribed
+   * instance acknowledged it (it then has dropped the keys from its L1), or at the ack timeout.
+   */
+  private async announce(message: Invalidation, send: (text: string) => Promise<number>): Promise<void> {
+    if (!this.connection.readYourWrites) {
+      await send(this.encode(message));
+      return;
+    }
+    const ack = this.connection.openAck();
+    let subscribers: number;
+    try {
+      subscribers = await send(this.encode({ ...message, ack: ack.id }));
+    } catch (error) {
+      this.connection.cancelAck(ack.id);
+      throw error;
+    }
+    this.connection.expectAcks(ack.id, subscribers);
+    if (!(await ack.done)) this.ackTimedOut();
+  }
+
+  private ackTimedOut(): void {
+    this.listener?.onAckTimeout();
+    const now = Date.now();
+    if (now - this.lastAckTimeoutLog < ACK_TIMEOUT_LOG_INTERVAL_MS) {
+      this.unloggedAckTimeouts++;
+      return;
+    }
+    const more = this.unloggedAckTimeouts > 0 ? ` (and ${this.unloggedAckTimeouts} more since the last line)` : '';
+    this.lastAckTimeoutLog = now;
+    this.unloggedAckTimeouts = 0;
+    this.logger.warn(
+      `Cache ${this.cache}: a write went on without every instance acknowledging its invalidation within ` +
+        `${this.connection.ackTimeoutMs} ms${more}; another instance may still serve the old value from L1`,
+    );
   }
 
   private async unlinkMatching(pattern: string): Promise<void> {
@@ -168,10 +230,11 @@ export class RedisL2<V> implements CacheL2<V> {
     }
   }
 
-  private async exec(pipeline: ReturnType<RedisL2Connection['commands']['pipeline']>): Promise<void> {
+  private async exec(pipeline: Pipeline): Promise<[Error | null, unknown][] | null> {
     const results = await this.run(() => pipeline.exec());
     // A failed PEXPIRE NX/GT (Redis < 7) only leaves a tag set without expiry; the data command must have worked.
     const failed = results?.find(([error], index) => error && index === 0);
     if (failed) throw failed[0];
+    return results;
   }
 }

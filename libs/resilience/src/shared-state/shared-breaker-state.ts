@@ -22,12 +22,33 @@ export interface SharedStateMessage {
   readonly at: number;
 }
 
+/**
+ * Upper bounds (seconds) of the propagation-lag histogram: fine between 1 and 100 ms, where the
+ * goal is. The lag is read from `Date.now()`, so its resolution is 1 ms.
+ */
+export const SHARED_STATE_LAG_BUCKETS_SECONDS = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5,
+] as const;
+const LAG_BOUNDS_MS = SHARED_STATE_LAG_BUCKETS_SECONDS.map((s) => s * 1000);
+
 export class SharedStateStats {
   published = 0;
   publishFailures = 0;
   received = 0;
   applied = 0;
   invalid = 0;
+  /** Per bucket of SHARED_STATE_LAG_BUCKETS_SECONDS, not cumulative (prom-client adds them up when it prints). */
+  readonly lagCounts: number[] = SHARED_STATE_LAG_BUCKETS_SECONDS.map(() => 0);
+  lagCount = 0;
+  lagSumSeconds = 0;
+
+  /** A remote message applied `lagMs` after its sender stamped it. */
+  observeLag(lagMs: number): void {
+    this.lagCount++;
+    this.lagSumSeconds += lagMs / 1000;
+    const bucket = LAG_BOUNDS_MS.findIndex((bound) => lagMs <= bound);
+    if (bucket >= 0) this.lagCounts[bucket]!++;
+  }
 }
 
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -216,6 +237,8 @@ export class SharedBreakerState {
     const transit = Math.max(0, Date.now() - message.at);
     const openForMs = message.openForMs === undefined ? undefined : Math.max(1, message.openForMs - transit);
     if (breaker.applyRemote(message.state, openForMs)) this.stats.applied++;
+    // Sender's stamp to applied here: exact on one machine, skewed by the clocks across machines.
+    this.stats.observeLag(Math.max(0, Date.now() - message.at));
   }
 
   private logRedisError(error: Error): void {
